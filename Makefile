@@ -1,0 +1,38 @@
+# The kit's commands. The first use of any target creates .venv and installs the kit into it;
+# .venv is rebuilt only when it is missing or pyproject.toml has changed since it was installed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: report test course bench clean setup
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+## report: run the default batch (params/default.yaml) -> reports/index.html
+report: $(STAMP)
+	$(BIN)/python -m helpers.batch params/default.yaml --out reports --jobs $(JOBS)
+
+## test: unit tests, reference cross-checks, the committed notebooks (nbval), the batch runner
+test: $(STAMP)
+	bash tests/setup_browser.sh || true
+	$(BIN)/python -m pytest
+
+## course: execute every chapter with papermill -> site/index.html and one page per chapter
+course: $(STAMP)
+	$(BIN)/python -m helpers.course --out site
+
+## bench: speed against scikit-learn, Captum and shap -> bench/RESULTS.md
+bench: $(STAMP)
+	$(BIN)/python bench/speed.py --out bench/RESULTS.md
+
+clean:
+	rm -rf reports site .pytest_cache build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""The input-importance kit's importable helpers."""

@@ -1,0 +1,199 @@
+"""What every importance measure shares: the ``Importance`` result and input validation.
+
+Measures live in small modules (``_weights``, ``_gradients``, ``_perturbation``, ``_shapley``,
+``_retrain``, ``_profile``) and are all re-exported by ``helpers.importance``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+
+@dataclass
+class Importance:
+    """The result of one importance measure.
+
+    Attributes
+    ----------
+    method : str
+        The measure's name, e.g. ``"gradient"``.
+    values : pandas.Series
+        One number per input, indexed by feature name: the global importance.
+    std : pandas.Series or None
+        Spread of ``values`` over repeats or seeds (standard deviation), where there is one.
+    samples : pandas.DataFrame or None
+        The raw repeats (one row per repeat or seed, one column per feature), so that a plot can
+        show error bars without recomputing.
+    local : pandas.DataFrame or None
+        Per-row attributions, (n, d), where the measure has them.
+    info : dict
+        Anything else worth keeping: the signed mean, the baseline, the options used.
+    """
+    method: str
+    values: pd.Series
+    std: pd.Series | None = None
+    samples: pd.DataFrame | None = None
+    local: pd.DataFrame | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.values.index)
+
+    def to_frame(self) -> pd.DataFrame:
+        """A tidy table: one row per feature with ``method, feature, importance, std``."""
+        std = self.std.reindex(self.values.index) if self.std is not None else np.nan
+        return pd.DataFrame({"method": self.method, "feature": self.values.index,
+                             "importance": self.values.to_numpy(dtype=float),
+                             "std": np.asarray(std, dtype=float) * np.ones(len(self.values))})
+
+    def ranking(self) -> list[str]:
+        """Feature names from most to least important (by absolute value)."""
+        return list(self.values.abs().sort_values(ascending=False, kind="stable").index)
+
+    def normalized(self) -> "Importance":
+        """The same measure scaled so that the absolute values sum to 1 (for comparing measures)."""
+        total = float(self.values.abs().sum())
+        scale = 1.0 / total if total > 0 else 1.0
+        return Importance(self.method, self.values * scale,
+                          None if self.std is None else self.std * scale,
+                          None if self.samples is None else self.samples * scale,
+                          None if self.local is None else self.local * scale, dict(self.info))
+
+    def __repr__(self) -> str:
+        table = self.to_frame().drop(columns="method").set_index("feature")
+        if self.std is None:
+            table = table.drop(columns="std")
+        return f"Importance({self.method!r})\n{table.round(4).to_string()}"
+
+    def _repr_html_(self) -> str:
+        table = self.to_frame().drop(columns="method").set_index("feature")
+        if self.std is None:
+            table = table.drop(columns="std")
+        return f"<b>Importance: {self.method}</b>" + table.round(4).to_html()
+
+
+# ---------------------------------------------------------------- validation
+def as_matrix(X, name: str = "X") -> np.ndarray:
+    """X as a finite (n, d) float64 array; a clear ValueError otherwise."""
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    if isinstance(X, pd.DataFrame):
+        bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        if bad:
+            raise ValueError(f"{name} column {bad[0]!r} is not numeric")
+        X = X.to_numpy()
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be numeric: {err}") from None
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (rows x inputs), got shape {arr.shape}")
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"{name} is empty: shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        row, col = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{name} holds a missing or infinite value at row {row}, column {col}")
+    return arr
+
+
+def as_target(y, n: int, name: str = "y") -> np.ndarray:
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        y = y.to_numpy()
+    arr = np.asarray(y, dtype=np.float64).reshape(-1) if np.ndim(y) <= 2 else None
+    if arr is None or arr.shape != (n,):
+        raise ValueError(f"{name} must hold one value per row of X ({n}), got shape {np.shape(y)}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} holds a missing or infinite value at row {int(np.argmax(~np.isfinite(arr)))}")
+    return arr
+
+
+def resolve_names(feature_names, d: int, X=None, model=None) -> list[str]:
+    """Feature names: given ones, else a DataFrame's columns, else the model's saved names, else x1..xd."""
+    if feature_names is None and isinstance(X, pd.DataFrame):
+        feature_names = list(X.columns)
+    if feature_names is None and model is not None:
+        feature_names = getattr(model, "meta", {}).get("feature_names")
+    if feature_names is None:
+        return [f"x{i + 1}" for i in range(d)]
+    names = [str(f) for f in feature_names]
+    if len(names) != d:
+        raise ValueError(f"feature_names has {len(names)} names but there are {d} inputs")
+    if len(set(names)) != len(names):
+        raise ValueError("feature_names holds a name twice")
+    return names
+
+
+def check_model(model, d: int | None = None) -> nn.Module:
+    """A torch module mapping (n, d) float32 to (n,) or (n, 1); a clear ValueError otherwise."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    n_inputs = getattr(model, "n_inputs", None)
+    if n_inputs is None and isinstance(getattr(model, "hidden", None), nn.Linear):
+        n_inputs = model.hidden.in_features
+    if d is not None and n_inputs is not None and n_inputs != d:
+        raise ValueError(f"the model has {n_inputs} inputs but X has {d} columns")
+    if d is not None:
+        with torch.no_grad():
+            try:
+                out = model(torch.zeros(2, d))
+            except Exception as err:  # noqa: BLE001 - a model that cannot take the data
+                raise ValueError(f"the model cannot take data with {d} columns: {err}") from None
+        if tuple(out.shape) not in ((2,), (2, 1)):
+            raise ValueError(f"the model must give one output per row, (n,) or (n, 1); got shape {tuple(out.shape)[1:]} per batch")
+    return model
+
+
+def forward_fn(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The model as a function of a float32 (n, d) tensor giving (n,): its raw output
+    (the logit for a binary model)."""
+    return lambda x: model(x).reshape(x.shape[0])
+
+
+def first_layer(model: nn.Module) -> np.ndarray:
+    """The first layer's weights as (n_hidden, n_inputs), float64."""
+    layer = getattr(model, "hidden", None)
+    if not isinstance(layer, nn.Linear):
+        raise ValueError("this measure reads the first layer's weights: the model needs a `hidden` nn.Linear layer")
+    return layer.weight.detach().double().numpy()
+
+
+def one_hidden_layer(model: nn.Module) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(W1 (h, d), b1 (h,), v (h,), b2) of a one-hidden-layer net; ValueError for any other."""
+    hidden, output = getattr(model, "hidden", None), getattr(model, "output", None)
+    if not (isinstance(hidden, nn.Linear) and isinstance(output, nn.Linear)) or len(getattr(model, "deeper", [])):
+        raise ValueError("this measure needs a one-hidden-layer net with `hidden` and `output` nn.Linear layers")
+    if output.out_features != 1 or output.in_features != hidden.out_features:
+        raise ValueError("this measure needs one output fed by the hidden layer")
+    return (hidden.weight.detach().double().numpy(), hidden.bias.detach().double().numpy(),
+            output.weight.detach().double().numpy()[0], float(output.bias.detach()[0]))
+
+
+def check_positive_int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_choice(name: str, value, choices: Sequence):
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def series(values, names, name=None) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=float), index=pd.Index(names, name="feature"), name=name)
+
+
+def frame(values, names) -> pd.DataFrame:
+    return pd.DataFrame(np.asarray(values, dtype=float), columns=pd.Index(names, name="feature"))
+
+
+def column_std(X: np.ndarray) -> np.ndarray:
+    """sigma_i: the population standard deviation of each input over the rows given."""
+    return X.std(axis=0)

@@ -1,0 +1,194 @@
+"""The kit's figures. Each function draws on an ``ax`` (made when not given) and returns it,
+so a notebook can combine them; none calls ``plt.show``.
+
+``setup()`` sets the style once: small figures at a modest dpi, so that notebooks committed with
+their outputs stay light in git.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from helpers._base import Importance
+
+DPI = 72
+
+
+def setup(dpi: int = DPI) -> None:
+    """Seaborn's white grid, small fonts, modest dpi (for inline figures and saved ones)."""
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.9)
+    matplotlib.rcParams.update({"figure.dpi": dpi, "savefig.dpi": dpi, "figure.figsize": (6, 3.2),
+                                "axes.titlesize": "medium", "figure.autolayout": True})
+
+
+def _ax(ax, figsize=None):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def importance_bars(importance: Importance | Sequence[Importance], *, normalize: bool = False,
+                    ax=None, title: str | None = None, truth: pd.Series | None = None):
+    """Bars of one or several measures, with error bars (one std) where a measure has a spread.
+
+    Several measures are drawn side by side per feature; ``normalize`` scales each so that its
+    absolute values sum to 1. ``truth`` (normalised the same way) is drawn as black ticks.
+    """
+    items = [importance] if isinstance(importance, Importance) else list(importance)
+    if not items:
+        raise ValueError("importance_bars needs at least one Importance")
+    if normalize:
+        items = [i.normalized() for i in items]
+    features = items[0].feature_names
+    ax = _ax(ax, (max(5, 0.55 * len(features) * max(1, len(items) ** 0.5)), 3.2))
+    width = 0.8 / len(items)
+    x = np.arange(len(features))
+    colours = sns.color_palette("deep", len(items))
+    for k, (item, colour) in enumerate(zip(items, colours)):
+        values = item.values.reindex(features).to_numpy(dtype=float)
+        err = None if item.std is None else item.std.reindex(features).to_numpy(dtype=float)
+        ax.bar(x - 0.4 + width * (k + 0.5), values, width, yerr=err, color=colour,
+               label=item.method, capsize=2 if err is not None else 0, error_kw={"lw": 0.8})
+    if truth is not None:
+        t = truth.reindex(features).abs().astype(float)
+        t = t / t.sum() if normalize and t.sum() > 0 else t
+        ax.scatter(x, t.to_numpy(), marker="_", s=300, color="black", zorder=3, label="truth")
+    ax.set_xticks(x, features, rotation=45 if len(features) > 8 else 0, ha="right" if len(features) > 8 else "center")
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.set_ylabel("importance" + (" (normalised)" if normalize else ""))
+    if len(items) > 1 or truth is not None:
+        ax.legend(fontsize="small", ncol=min(4, len(items) + (truth is not None)))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def compare_measures(importances: Sequence[Importance], *, ax=None, title: str | None = None,
+                     truth: pd.Series | None = None):
+    """A heatmap, features x measures, each measure normalised (absolute values summing to 1),
+    so that measures on different scales can be read side by side."""
+    table = pd.DataFrame({i.method: i.normalized().values.abs() for i in importances})
+    if truth is not None:
+        t = truth.reindex(table.index).abs().astype(float)
+        table.insert(0, "truth", t / t.sum() if t.sum() > 0 else t)
+    ax = _ax(ax, (1.0 + 0.75 * table.shape[1], 0.9 + 0.32 * table.shape[0]))
+    sns.heatmap(table, annot=table.shape[0] <= 15, fmt=".2f", cmap="Blues", cbar=False, ax=ax,
+                annot_kws={"fontsize": 7})
+    ax.set_xticklabels(ax.get_xticklabels(), rotation=35, ha="right")
+    ax.set_ylabel("")
+    ax.set_title(title or "importance by measure (each column sums to 1)")
+    return ax
+
+
+def correlation_heatmap(X, feature_names: Sequence[str], *, ax=None, title: str = "correlation between inputs"):
+    """Pearson correlations between inputs, annotated when there are few."""
+    corr = pd.DataFrame(np.asarray(X), columns=list(feature_names)).corr()
+    d = len(feature_names)
+    ax = _ax(ax, (1.2 + 0.4 * d, 0.9 + 0.36 * d))
+    sns.heatmap(corr, vmin=-1, vmax=1, center=0, cmap="vlag", annot=d <= 12, fmt=".1f",
+                annot_kws={"fontsize": 7}, square=True, cbar=d > 12, ax=ax)
+    ax.set_title(title)
+    return ax
+
+
+def loss_curves(history: pd.DataFrame, *, ax=None, best_epoch: int | None = None, log: bool = True):
+    """Training and validation loss per epoch, with the kept (best) epoch marked."""
+    ax = _ax(ax, (5, 3))
+    ax.plot(history["epoch"], history["train_loss"], label="training")
+    ax.plot(history["epoch"], history["val_loss"], label="validation")
+    if best_epoch:
+        ax.axvline(best_epoch, color="grey", ls="--", lw=0.8, label=f"kept: epoch {best_epoch}")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def network_diagram(model, *, feature_names: Sequence[str] | None = None, ax=None,
+                    max_width: float = 4.0, title: str | None = None):
+    """The one-hidden-layer net as a diagram: line width ~ |weight|, colour = sign
+    (red positive, blue negative); input nodes on the left, the output on the right."""
+    W1 = model.hidden.weight.detach().numpy()
+    v = model.output.weight.detach().numpy()[0]
+    h, d = W1.shape
+    names = list(feature_names) if feature_names is not None else [f"x{i + 1}" for i in range(d)]
+    ax = _ax(ax, (6, 0.28 * max(d, h) + 1))
+    y_in, y_hid = np.linspace(1, 0, d), np.linspace(1, 0, h)
+    scale = max_width / max(np.abs(W1).max(), np.abs(v).max(), 1e-12)
+    for j in range(h):
+        for i in range(d):
+            w = W1[j, i]
+            ax.plot([0, 1], [y_in[i], y_hid[j]], color="tab:red" if w > 0 else "tab:blue",
+                    lw=abs(w) * scale, alpha=0.6, solid_capstyle="round")
+        ax.plot([1, 2], [y_hid[j], 0.5], color="tab:red" if v[j] > 0 else "tab:blue",
+                lw=abs(v[j]) * scale, alpha=0.6)
+    ax.scatter(np.zeros(d), y_in, s=60, color="white", edgecolor="black", zorder=3)
+    ax.scatter(np.ones(h), y_hid, s=40, color="lightgrey", edgecolor="black", zorder=3)
+    ax.scatter([2], [0.5], s=80, color="white", edgecolor="black", zorder=3)
+    for i, name in enumerate(names):
+        ax.text(-0.08, y_in[i], name, ha="right", va="center", fontsize=8)
+    ax.text(2.08, 0.5, "output", ha="left", va="center", fontsize=8)
+    ax.set_xlim(-0.6, 2.5)
+    ax.axis("off")
+    ax.set_title(title or "line width ~ |weight|; red positive, blue negative")
+    return ax
+
+
+def local_strip(importance: Importance, *, ax=None, max_rows: int = 300, seed: int = 0,
+                xlabel: str = "per-row value"):
+    """The per-row values (``importance.local``) of each input as a strip plot: the distribution
+    behind a global number (one dot per row, a random subset of ``max_rows`` rows)."""
+    if importance.local is None:
+        raise ValueError(f"{importance.method} has no per-row values to plot")
+    local = importance.local
+    if len(local) > max_rows:
+        local = local.sample(max_rows, random_state=seed)
+    long = local.melt(var_name="feature", value_name="value")
+    ax = _ax(ax, (6, 0.3 * local.shape[1] + 1))
+    sns.stripplot(data=long, x="value", y="feature", size=2.5, alpha=0.5, jitter=0.25, ax=ax,
+                  hue="feature", legend=False, palette="deep")
+    ax.axvline(0, color="grey", lw=0.6)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
+    ax.set_title(importance.method)
+    return ax
+
+
+def profile_plot(profile: pd.DataFrame, *, features: Sequence[str] | None = None, col_wrap: int = 5,
+                 height: float = 1.8):
+    """Lek's profiles: the response along each input, one line per group (the quantile at
+    which the other inputs are held). Returns the seaborn FacetGrid."""
+    data = profile if features is None else profile[profile["feature"].isin(features)]
+    grid = sns.relplot(data=data, x="x", y="y", hue="group", col="feature", kind="line",
+                       col_wrap=min(col_wrap, data["feature"].nunique()), height=height,
+                       aspect=1.1, facet_kws={"sharex": False}, palette="viridis")
+    grid.set_titles("{col_name}")
+    return grid
+
+
+def interval_plot(table: pd.DataFrame, *, x: str = "value", y: str = "feature", hue: str = "method",
+                  ax=None, title: str | None = None):
+    """Points with intervals from a tidy table holding ``x``, ``y``, ``hue`` and ``lower``/``upper``."""
+    ax = _ax(ax, (6, 0.3 * table[y].nunique() + 1.2))
+    groups = list(dict.fromkeys(table[hue]))
+    colours = sns.color_palette("deep", len(groups))
+    ys = {name: k for k, name in enumerate(dict.fromkeys(table[y]))}
+    for g, (name, colour) in enumerate(zip(groups, colours)):
+        part = table[table[hue] == name]
+        offset = (g - (len(groups) - 1) / 2) * 0.8 / max(len(groups), 1)
+        pos = np.array([ys[v] for v in part[y]]) + offset
+        ax.errorbar(part[x], pos, xerr=[part[x] - part["lower"], part["upper"] - part[x]],
+                    fmt="o", ms=3, color=colour, label=name, capsize=2, lw=0.8)
+    ax.set_yticks(range(len(ys)), list(ys))
+    ax.invert_yaxis()
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,150 @@
+"""The network, its deterministic training, batched training, and saving/loading."""
+import numpy as np
+import pytest
+import torch
+
+from helpers.model import (MLP, DeepMLP, count_parameters, from_sklearn, load, predict, save, train,
+                           train_many, train_module)
+from tests.conftest import friedman_like
+
+
+def r2(model, X, y):
+    return 1 - np.mean((predict(model, X) - y) ** 2) / np.var(y)
+
+
+def test_shape_and_parameter_count():
+    net = MLP(10)
+    assert count_parameters(net) == 10 * 20 + 20 + 20 * 1 + 1 == 241
+    assert net.hidden.in_features == 10 and net.output.out_features == 1
+    assert net(torch.zeros(7, 10)).shape == (7,)
+    with pytest.raises(ValueError, match="10 inputs but the data has 9"):
+        net(torch.zeros(7, 9))
+    for bad in ({"activation": "softplus"}, {"n_hidden": 0}, {"task": "multiclass"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            MLP(10, **bad)
+
+
+def test_training_is_bit_identical_for_a_seed(friedman_data):
+    X, y, _, _ = friedman_data
+    a = train(X, y, seed=4, epochs=200)
+    b = train(X, y, seed=4, epochs=200)
+    c = train(X, y, seed=5, epochs=200)
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(pa, pb)
+    assert not torch.equal(a.model.hidden.weight, c.model.hidden.weight)
+    assert a.history.equals(b.history)
+
+
+def test_thread_count_does_not_change_the_bits(friedman_data):
+    X, y, _, _ = friedman_data
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        a = train(X, y, seed=1, epochs=100)
+        torch.set_num_threads(1)
+        b = train(X, y, seed=1, epochs=100)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(a.model.hidden.weight, b.model.hidden.weight)
+
+
+def test_default_fit_generalises_on_friedman1(friedman_data, trained_net):
+    _, _, X_test, y_test = friedman_data
+    assert r2(trained_net, X_test, y_test) >= 0.9
+
+
+def test_history_and_early_stopping(friedman_data):
+    X, y, _, _ = friedman_data
+    res = train(X, y, seed=0, epochs=3000, patience=50)
+    h = res.history
+    assert list(h.columns) == ["epoch", "train_loss", "val_loss"]
+    assert len(h) == res.best_epoch + 50 < 3000  # stopped patience epochs after the best one
+    assert h["val_loss"].iloc[res.best_epoch - 1] == h["val_loss"].min()
+    assert h["train_loss"].iloc[-1] < h["train_loss"].iloc[0]
+    assert len(res.train_rows) + len(res.val_rows) == len(X)
+    assert not set(res.train_rows) & set(res.val_rows)
+
+
+def test_batched_training_matches_one_by_one(friedman_data):
+    X, y, _, _ = friedman_data
+    Xs = np.stack([X, np.where(np.arange(10) == 3, 0.0, X)])  # the second with x4 replaced by its mean
+    many = train_many(Xs, y, seeds=[0, 1], epochs=300)
+    for k, (Xk, seed) in enumerate(zip(Xs, [0, 1])):
+        alone = train(Xk, y, seed=seed, epochs=300)
+        assert many[k].best_epoch == alone.best_epoch
+        for pm, pa in zip(many[k].model.parameters(), alone.model.parameters()):
+            torch.testing.assert_close(pm, pa, atol=1e-4, rtol=1e-4)
+        np.testing.assert_allclose(predict(many[k].model, Xk), predict(alone.model, Xk), rtol=1e-4, atol=1e-3)
+
+
+def test_binary_training():
+    X, y = friedman_like(600, seed=3)
+    target = (y > np.median(y)).astype(float)
+    res = train(X[:450], target[:450], task="binary", seed=0)
+    p = predict(res.model, X[450:])
+    assert ((p > 0.5) == target[450:]).mean() > 0.8
+    assert p.min() >= 0 and p.max() <= 1
+    with pytest.raises(ValueError, match="0s and 1s"):
+        train(X, y, task="binary")
+
+
+def test_bad_training_input():
+    X, y = friedman_like(100, seed=0)
+    with pytest.raises(ValueError, match="rows"):
+        train(X, y[:50])
+    with pytest.raises(ValueError, match="missing or infinite"):
+        train(np.where(np.eye(100, 10) > 0, np.nan, X), y)
+    with pytest.raises(ValueError, match="val_fraction"):
+        train(X, y, val_fraction=1.5)
+
+
+def test_save_load_round_trip(tmp_path, trained_net, friedman_data):
+    X = friedman_data[2]
+    names = [f"in{i}" for i in range(10)]
+    path = save(trained_net, tmp_path / "net.pt", feature_names=names, standardizer={"mean": [0.0] * 10})
+    back = load(path, n_inputs=10)
+    assert back.meta["feature_names"] == names
+    np.testing.assert_array_equal(predict(back, X), predict(trained_net, X))
+    with pytest.raises(ValueError, match="10 inputs but the data has 9"):
+        load(path, n_inputs=9)
+    with pytest.raises(ValueError, match="feature names"):
+        save(trained_net, tmp_path / "bad.pt", feature_names=names[:3])
+
+
+def test_load_state_dict_and_npz(tmp_path, trained_net, friedman_data):
+    X = friedman_data[2]
+    torch.save(trained_net.state_dict(), tmp_path / "sd.pt")
+    np.testing.assert_array_equal(predict(load(tmp_path / "sd.pt"), X), predict(trained_net, X))
+    W1 = trained_net.hidden.weight.detach().numpy().T
+    np.savez(tmp_path / "w.npz", W1=W1, b1=trained_net.hidden.bias.detach().numpy(),
+             W2=trained_net.output.weight.detach().numpy().T, b2=trained_net.output.bias.detach().numpy())
+    np.testing.assert_allclose(predict(load(tmp_path / "w.npz"), X), predict(trained_net, X), rtol=1e-6)
+    np.savez(tmp_path / "partial.npz", W1=W1)
+    with pytest.raises(ValueError, match="lacks the arrays"):
+        load(tmp_path / "partial.npz")
+    (tmp_path / "junk.pt").write_text("not a model")
+    with pytest.raises(ValueError, match="not a model saved by torch"):
+        load(tmp_path / "junk.pt")
+    with pytest.raises(ValueError, match="does not exist"):
+        load(tmp_path / "nothing.pt")
+
+
+def test_scikit_learn_mlp_brought_in_predicts_the_same():
+    from sklearn.neural_network import MLPRegressor
+    X, y = friedman_like(300, seed=2)
+    est = MLPRegressor(hidden_layer_sizes=(20,), activation="tanh", max_iter=300, random_state=0).fit(X, y)
+    net = from_sklearn(est)
+    assert net.n_inputs == 10 and net.activation == "tanh"
+    np.testing.assert_allclose(predict(net, X), est.predict(X), rtol=1e-4, atol=1e-3)
+    deep = MLPRegressor(hidden_layer_sizes=(5, 5), max_iter=20, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="one hidden layer"):
+        from_sklearn(deep)
+
+
+def test_deep_mlp_trains():
+    X, y = friedman_like(300, seed=1)
+    net = DeepMLP(10, (16, 8), "relu")
+    torch.manual_seed(0)
+    hist = train_module(net, X, y, epochs=30, seed=0)
+    assert hist["train_loss"].iloc[-1] < hist["train_loss"].iloc[0]
+    assert net(torch.zeros(3, 10)).shape == (3,)
