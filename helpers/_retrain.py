@@ -1,0 +1,177 @@
+"""Drop and retrain (ablation): replace an input by a constant, train again, see how much worse it gets.
+
+Every net of the experiment, the baseline net of each seed and one net per (input, seed) with
+that input replaced, is trained in one batched computation (``helpers.model.train_many``), so
+``d`` inputs x ``k`` seeds cost about as much as a few single trainings, and each net equals the
+net ``train`` would give on the same data and seed (up to float rounding).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from helpers._base import Importance, as_matrix, as_target, check_choice, frame, resolve_names, series
+from helpers.model import TASKS, train_many
+
+FILLS = ("mean", "median", "constant")
+
+
+def _fill_values(X: np.ndarray, fill: str, value) -> np.ndarray:
+    """The value each input is replaced by: its mean or median over the training rows, or ``value``."""
+    if fill == "mean":
+        return X.mean(axis=0)
+    if fill == "median":
+        return np.median(X, axis=0)
+    try:
+        v = np.broadcast_to(np.asarray(value, dtype=np.float64), (X.shape[1],)).copy()
+    except (TypeError, ValueError):
+        raise ValueError(f"value must be a number or one number per input ({X.shape[1]}), got {value!r}") from None
+    if not np.isfinite(v).all():
+        raise ValueError(f"value must be finite, got {value!r}")
+    return v
+
+
+def _loss(model: nn.Module, X: np.ndarray, y: np.ndarray, task: str) -> float:
+    """Mean squared error (regression) or log-loss (binary) of the model on (X, y)."""
+    with torch.no_grad():
+        out = model(torch.as_tensor(X, dtype=torch.float32)).double()
+    yt = torch.as_tensor(y)
+    if task == "binary":
+        return float((nn.functional.softplus(out) - yt * out).mean())
+    return float(((out - yt) ** 2).mean())
+
+
+def _replaced(X: np.ndarray, i: int, fill_value: float) -> np.ndarray:
+    out = X.copy()
+    out[:, i] = fill_value
+    return out
+
+
+def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 1, 2),
+             retrain: bool = True, X_test=None, y_test=None, test_size: float = 0.25,
+             train_kwargs: dict | None = None, feature_names=None) -> Importance:
+    """Drop and retrain: the held-out loss increase when an input is replaced by a constant and
+    the net is trained again.
+
+    For each seed ``s`` a baseline net ``f_s`` is trained on the data, and for each input ``i`` a
+    net ``f_{s,i}`` is trained with the same seed on the data whose column ``i`` is replaced by a
+    constant ``c_i`` (its training mean, median, or a given value). Then
+
+        importance_{i,s} = L(y_test, f_{s,i}(X_test with x_i -> c_i)) - L(y_test, f_s(X_test)),
+
+    with ``L`` the mean squared error (regression) or log-loss (binary). ``values`` is the mean
+    over seeds. With ``retrain=False`` the baseline net itself is fed the replaced column (no new
+    training): the contrast that shows what retraining changes.
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Training inputs, standardised by the data step.
+    y : array-like (n,)
+        Training target.
+    fill : {"mean", "median", "constant"}, default "mean"
+        What replaces the input: its mean or median over the training rows, or ``value``.
+    value : float or array-like (d,), default 0.0
+        The constant for ``fill="constant"`` (one for all inputs, or one per input).
+    seeds : sequence of int, default (0, 1, 2)
+        One baseline net and one net per input for each seed; the spread over seeds is ``std``.
+    retrain : bool, default True
+        False: replace the input in the baseline nets' held-out data without training again.
+    X_test, y_test : array-like, optional
+        Held-out rows for the losses. Default: ``test_size`` of the rows, split off with seed 0
+        (the nets train on the rest).
+    test_size : float, default 0.25
+        The held-out share when ``X_test`` is not given.
+    train_kwargs : dict, optional
+        Options for the training (see ``helpers.model.train``: ``n_hidden``, ``activation``,
+        ``task``, ``epochs``, ``lr``, ``weight_decay``, ``patience`` ...); not ``seed``.
+    feature_names : sequence of str, optional
+        Names of the d inputs; default the columns of a DataFrame ``X``, or ``x1 .. xd``.
+
+    Returns
+    -------
+    Importance
+        ``method="ablation"`` (``"ablation_no_retrain"`` with ``retrain=False``); ``values`` the
+        mean loss increase; ``std`` its standard deviation over seeds (ddof=1; 0 for one seed);
+        ``samples`` one row per seed; ``info``: ``baseline_loss`` and ``loss`` per seed, ``fill``,
+        ``fill_values``, ``retrain``, ``n_nets`` (nets trained), ``models`` (the baseline nets).
+
+    When it misleads
+    ----------------
+    Two correlated inputs cover for each other: without one, the retrained net reads the other,
+    the loss barely moves, and *neither* looks important although together they are essential.
+    The answer is about the data (is the input's information needed at all?), not about the net
+    at hand, and retraining noise (a different seed gives a different net) can swamp small
+    effects, which is why several seeds and their spread are reported. Replacing by a constant
+    other than the mean (``fill="constant"``, value 0 on raw inputs) also shifts the other
+    hidden units' operating point. It costs one training per input and seed.
+
+    References
+    ----------
+    Gevrey, M., Dimopoulos, I. & Lek, S. (2003). Review and comparison of methods to study the
+    contribution of variables in artificial neural network models. Ecological Modelling 160, 249-264.
+    Hooker, G., Mentch, L. & Zhou, S. (2021). Unrestricted permutation forces extrapolation:
+    variable importance requires at least one more model, or there is no free variable importance.
+    Statistics and Computing 31, 82.
+    """
+    check_choice("fill", fill, FILLS)
+    if not isinstance(retrain, (bool, np.bool_)):
+        raise ValueError(f"retrain must be True or False, got {retrain!r}")
+    Xa = as_matrix(X)
+    n, d = Xa.shape
+    names = resolve_names(feature_names, d, X=X)
+    ya = as_target(y, n)
+    if isinstance(seeds, (int, np.integer)) or not len(seeds):
+        raise ValueError(f"seeds must be a non-empty list of integers, got {seeds!r}")
+    seeds = [int(s) for s in seeds]
+    kwargs = dict(train_kwargs or {})
+    if "seed" in kwargs or "seeds" in kwargs:
+        raise ValueError("train_kwargs must not hold seed: give the seeds with seeds=")
+    task = kwargs.get("task", "regression")
+    check_choice("task", task, TASKS)
+    if X_test is None:
+        if y_test is not None:
+            raise ValueError("y_test given without X_test")
+        if not 0 < test_size < 1:
+            raise ValueError(f"test_size must lie strictly between 0 and 1, got {test_size!r}")
+        order = np.random.default_rng(0).permutation(n)
+        n_test = max(1, int(round(test_size * n)))
+        test, fit = np.sort(order[:n_test]), np.sort(order[n_test:])
+        Xtr, ytr, Xte, yte = Xa[fit], ya[fit], Xa[test], ya[test]
+    else:
+        Xtr, ytr = Xa, ya
+        Xte = as_matrix(X_test, "X_test")
+        if Xte.shape[1] != d:
+            raise ValueError(f"X_test has {Xte.shape[1]} columns but X has {d}")
+        if y_test is None:
+            raise ValueError("X_test given without y_test")
+        yte = as_target(y_test, len(Xte), "y_test")
+    fill_values = _fill_values(Xtr, fill, value)
+
+    if retrain:  # net 0..k-1: baselines; then input i of seed s at k + s * d + i
+        data = [Xtr] * len(seeds) + [_replaced(Xtr, i, fill_values[i]) for _ in seeds for i in range(d)]
+        net_seeds = list(seeds) + [s for s in seeds for _ in range(d)]
+        results = train_many(np.stack(data), ytr, seeds=net_seeds, **kwargs)
+    else:
+        results = train_many(Xtr, ytr, seeds=seeds, **kwargs)
+    baselines = [r.model for r in results[:len(seeds)]]
+    base_loss = np.array([_loss(m, Xte, yte, task) for m in baselines])
+    loss = np.empty((len(seeds), d))
+    for s in range(len(seeds)):
+        for i in range(d):
+            model = results[len(seeds) + s * d + i].model if retrain else baselines[s]
+            loss[s, i] = _loss(model, _replaced(Xte, i, fill_values[i]), yte, task)
+    increase = loss - base_loss[:, None]
+    samples = frame(increase, names)
+    samples.index = pd.Index(seeds, name="seed")
+    std = samples.std(ddof=1) if len(seeds) > 1 else pd.Series(0.0, index=samples.columns)
+    return Importance("ablation" if retrain else "ablation_no_retrain",
+                      series(increase.mean(axis=0), names), series(std.to_numpy(), names), samples, None,
+                      {"baseline_loss": pd.Series(base_loss, index=pd.Index(seeds, name="seed")),
+                       "loss": frame(loss, names).set_index(pd.Index(seeds, name="seed")),
+                       "fill": fill, "fill_values": series(fill_values, names), "retrain": bool(retrain),
+                       "n_nets": len(results), "models": baselines, "metric": "log_loss" if task == "binary" else "mse"})

@@ -1,0 +1,242 @@
+"""Interventional Shapley values: exact over all 2^d coalitions, or by sampled orderings.
+
+The game, for one row ``x`` and a background sample ``B`` (m rows): the value of a coalition
+``S`` of inputs is the model's mean output when the inputs in ``S`` take their values from ``x``
+and the others from each background row in turn,
+
+    v_x(S) = (1/m) sum_b f(x_S, b_{-S}).
+
+The Shapley value of input ``i`` is its marginal contribution averaged over coalitions,
+
+    phi_i(x) = sum_{S not containing i} |S|! (d - |S| - 1)! / d! * (v_x(S + i) - v_x(S)),
+
+which, written per coalition, is ``phi = C @ v`` with a fixed (d, 2^d) matrix ``C``: the
+coefficient of ``v(S)`` is ``+w(|S| - 1)`` for ``i`` in ``S`` and ``-w(|S|)`` otherwise.
+
+Everything is batched. For the kit's ``MLP`` the first layer is linear, so the hidden
+pre-activations of a masked row split into a part from ``x`` and a part from ``b``:
+``W1 (x_S + b_{-S}) + b1 = W1 (m_S * x) + (W1 ((1 - m_S) * b) + b1)``. Both parts are computed
+once per coalition (2^d x n and 2^d x m small products) and only their sum goes through the
+activation: 2^d x n x m x h numbers, in chunks. Any other module gets the masked rows stacked
+into large batches.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+from helpers._base import (Importance, as_matrix, check_choice, check_model, check_positive_int,
+                           forward_fn, frame, one_hidden_layer, resolve_names, series)
+from helpers.model import MLP
+
+METHODS = ("auto", "exact", "sampling")
+MAX_EXACT = 12
+"""Most inputs for exact Shapley values: 2^12 = 4096 coalitions per row and background row."""
+# Numbers in one batched pass (hidden units x masked rows): 2**22 float32 are 16 MB.
+_CHUNK = 2 ** 22
+
+
+# ---------------------------------------------------------------- coalitions and their weights
+def all_coalitions(d: int) -> np.ndarray:
+    """Every subset of ``d`` inputs as a boolean mask, (2^d, d); row ``k`` is the binary digits of ``k``."""
+    return ((np.arange(2 ** d)[:, None] >> np.arange(d)) & 1).astype(bool)
+
+
+def shapley_matrix(masks: np.ndarray) -> np.ndarray:
+    """The (d, 2^d) matrix ``C`` with ``phi = C @ v`` for the coalitions ``masks`` (all of them).
+
+    ``C[i, S] = w(|S| - 1)`` when ``i`` is in ``S`` and ``-w(|S|)`` when not, with
+    ``w(s) = s! (d - s - 1)! / d!``, the Shapley weight of a coalition of size ``s`` joined by one more input.
+    """
+    d = masks.shape[1]
+    w = np.array([math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d) for s in range(d)])
+    size = masks.sum(axis=1)
+    plus = w[np.clip(size - 1, 0, d - 1)]          # used only where i is in S, so |S| >= 1
+    minus = w[np.clip(size, 0, d - 1)]             # used only where i is not in S, so |S| <= d - 1
+    return np.where(masks.T, plus[None, :], -minus[None, :])
+
+
+def _sampled_orderings(d: int, n_permutations: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Coalitions along random orderings of the inputs, with antithetic pairs (an ordering and its
+    reverse), and the matrix turning their values into Shapley estimates.
+
+    Returns ``masks`` (P (d + 1), d) and ``C`` (d, P (d + 1)): along each ordering the coalitions grow
+    from empty to full, and input ``i``'s estimate is the mean over orderings of
+    ``v(prefix with i) - v(prefix before i)``.
+    """
+    rng = np.random.default_rng(seed)
+    half = (n_permutations + 1) // 2
+    orders = [rng.permutation(d) for _ in range(half)]
+    orders = [o for pair in zip(orders, (o[::-1] for o in orders)) for o in pair][:n_permutations]
+    P = len(orders)
+    masks = np.zeros((P, d + 1, d), dtype=bool)
+    C = np.zeros((d, P, d + 1))
+    for p, order in enumerate(orders):
+        for k, i in enumerate(order):
+            masks[p, k + 1:, i] = True              # i joins at step k + 1
+            C[i, p, k + 1] += 1.0 / P
+            C[i, p, k] -= 1.0 / P
+    return masks.reshape(-1, d), C.reshape(d, -1)
+
+
+# ---------------------------------------------------------------- the value of every coalition
+def _values_mlp(model: MLP, X: np.ndarray, B: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """v_x(S) for every coalition (rows of ``masks``) and row of ``X``: (n_masks, n), float64."""
+    W1, b1, v, b2 = one_hidden_layer(model)
+    act = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}[model.activation]
+    M = torch.as_tensor(masks, dtype=torch.float64)
+    Xt, Bt = torch.as_tensor(X), torch.as_tensor(B)
+    W1t = torch.as_tensor(W1)
+    vt = torch.as_tensor(v, dtype=torch.float32)
+    n, m, h = len(X), len(B), len(b1)
+    out = np.empty((len(masks), n))
+    per_mask = n * m * h
+    step = max(1, _CHUNK // per_mask)
+    row_step = n if per_mask <= _CHUNK else max(1, _CHUNK // (m * h))
+    with torch.no_grad():
+        for s in range(0, len(masks), step):
+            Ms = M[s:s + step]                                            # (k, d)
+            # from x: W1 (m_S * x), (k, n, h); from the background: W1 ((1 - m_S) * b) + b1, (k, m, h)
+            from_x = ((Ms[:, None, :] * Xt[None]) @ W1t.T).float()
+            from_b = (((1 - Ms)[:, None, :] * Bt[None]) @ W1t.T + torch.as_tensor(b1)).float()
+            for r in range(0, n, row_step):
+                Z = from_x[:, r:r + row_step, None, :] + from_b[:, None, :, :]   # (k, r, m, h)
+                out[s:s + step, r:r + row_step] = (act(Z) @ vt).mean(dim=2).double().numpy() + b2
+    return out
+
+
+def _values_generic(model: nn.Module, X: np.ndarray, B: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """v_x(S) for any module: masked rows stacked into large batches. (n_masks, n), float64."""
+    f = forward_fn(model)
+    n, d = X.shape
+    m = len(B)
+    Xt, Bt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(B, dtype=torch.float32)
+    M = torch.as_tensor(masks)
+    out = np.empty((len(masks), n))
+    step = max(1, _CHUNK // (n * m * d))
+    with torch.no_grad():
+        for s in range(0, len(masks), step):
+            Ms = M[s:s + step, None, None, :]                             # (k, 1, 1, d)
+            rows = torch.where(Ms, Xt[None, :, None, :], Bt[None, None, :, :])   # (k, n, m, d)
+            k = rows.shape[0]
+            out[s:s + k] = f(rows.reshape(-1, d)).reshape(k, n, m).mean(dim=2).double().numpy()
+    return out
+
+
+def coalition_values(model: nn.Module, X, background, masks) -> np.ndarray:
+    """``v_x(S) = mean_b f(x_S, b_{-S})`` for every coalition (boolean rows of ``masks``) and row
+    of ``X``, as an (n_masks, n) array; ``f`` is the raw output (the logit of a binary model)."""
+    X, B = np.asarray(X, dtype=np.float64), np.asarray(background, dtype=np.float64)
+    masks = np.asarray(masks, dtype=bool)
+    if isinstance(model, MLP) and type(model).forward is MLP.forward:
+        return _values_mlp(model, X, B, masks)
+    return _values_generic(model, X, B, masks)
+
+
+# ---------------------------------------------------------------- the measure
+def shapley(model: nn.Module, X, background=None, *, method: str = "auto", n_background: int = 100,
+            n_permutations: int = 64, seed: int = 0, feature_names=None) -> Importance:
+    """Interventional Shapley values of each row, exact for up to 12 inputs; global = mean |phi|.
+
+    For row ``x``, the value of a coalition ``S`` is ``v_x(S) = mean_b f(x_S, b_{-S})`` over the
+    background rows ``b`` (inputs outside ``S`` take the background's values), and
+
+        phi_i(x) = sum_{S not containing i} |S|! (d - |S| - 1)! / d! * (v_x(S + i) - v_x(S)).
+
+    Efficiency: ``sum_i phi_i(x) = f(x) - mean_b f(b)`` for every row (reported in
+    ``info["delta"]``). ``values`` is ``mean_rows |phi_i(x)|``. ``f`` is the raw output, the logit
+    for a binary model. Exact means all ``2^d`` coalitions, each evaluated for every row and
+    background row in one batched computation (no sampling, no ``d!`` orderings).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps (n, d) float32 to (n,) or (n, 1). The kit's ``MLP`` takes a faster exact path (its first
+        layer is linear: the part of the hidden pre-activation from ``x`` and from ``b`` are computed
+        once per coalition).
+    X : array-like (n, d)
+        The rows to explain.
+    background : array-like (m, d), optional
+        The rows that stand in for "absent" inputs. Default: ``n_background`` rows of ``X`` drawn
+        with ``seed`` (all of ``X`` if it has fewer).
+    method : {"auto", "exact", "sampling"}, default "auto"
+        "exact" enumerates the ``2^d`` coalitions (d at most 12). "sampling" averages marginal
+        contributions over ``n_permutations`` random orderings (antithetic pairs), an unbiased
+        estimate whose rows still satisfy efficiency exactly. "auto": exact up to 12 inputs,
+        sampling beyond, with a warning that says so.
+    n_background : int, default 100
+        Background rows drawn from ``X`` when ``background`` is None.
+    n_permutations : int, default 64
+        Orderings for "sampling".
+    seed : int, default 0
+        Seeds the background draw and the orderings.
+    feature_names : sequence of str, optional
+        Names of the d inputs; default the columns of a DataFrame ``X``, the model's saved names,
+        or ``x1 .. xd``.
+
+    Returns
+    -------
+    Importance
+        ``method="shapley"``; ``values`` the mean absolute Shapley value; ``local`` the per-row
+        values (n, d); ``info``: ``signed`` (mean phi), ``base_value`` (mean f over the
+        background), ``delta`` (per-row efficiency error), ``exact`` (bool), ``n_coalitions``,
+        ``n_background``, ``note``.
+
+    When it misleads
+    ----------------
+    "Absent" means "replaced by a background row", so with correlated inputs the masked rows mix
+    values that never occur together (the same off-data problem as permutation), and the answer
+    depends on the background chosen. Credit is shared by a fairness rule: two inputs that carry
+    the same information split the credit, so neither looks as important as the pair. An
+    interaction's effect is split equally between its inputs, whatever its shape.
+
+    References
+    ----------
+    Shapley, L. S. (1953). A value for n-person games. Contributions to the Theory of Games II, 307-317.
+    Lundberg, S. M. & Lee, S.-I. (2017). A unified approach to interpreting model predictions. NeurIPS 30.
+    Strumbelj, E. & Kononenko, I. (2014). Explaining prediction models and individual predictions
+    with feature contributions. Knowledge and Information Systems 41, 647-665 (the sampling estimate).
+    """
+    check_choice("method", method, METHODS)
+    Xa = as_matrix(X)
+    n, d = Xa.shape
+    check_model(model, d)
+    names = resolve_names(feature_names, d, X=X, model=model)
+    n_permutations = check_positive_int("n_permutations", n_permutations)
+    n_background = check_positive_int("n_background", n_background)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if background is None:
+        rng = np.random.default_rng(int(seed))
+        B = Xa if n <= n_background else Xa[np.sort(rng.choice(n, n_background, replace=False))]
+    else:
+        B = as_matrix(background, "background")
+        if B.shape[1] != d:
+            raise ValueError(f"background has {B.shape[1]} columns but X has {d}")
+    if method == "exact" and d > MAX_EXACT:
+        raise ValueError(f"exact Shapley values need 2^d coalitions: d={d} inputs gives {2 ** d:,}, "
+                         f"too many (at most {MAX_EXACT} inputs); use method='sampling'")
+    exact = method == "exact" or (method == "auto" and d <= MAX_EXACT)
+    if exact:
+        masks = all_coalitions(d)
+        C = shapley_matrix(masks)
+        note = f"exact: all {2 ** d} coalitions, {len(B)} background rows"
+    else:
+        masks, C = _sampled_orderings(d, n_permutations, int(seed))
+        note = (f"sampled: {d} inputs are too many for exact Shapley values (2^{d} coalitions), so they are "
+                f"estimated from {n_permutations} random orderings; expect some Monte Carlo noise")
+        if method == "auto":
+            warnings.warn(f"shapley: {note}", UserWarning, stacklevel=2)
+    values = coalition_values(model, Xa, B, masks)           # (n_masks, n)
+    phi = (C @ values).T                                      # (n, d)
+    full, empty = masks.all(axis=1), ~masks.any(axis=1)
+    f_x, base = values[np.flatnonzero(full)[0]], values[np.flatnonzero(empty)[0]]
+    delta = phi.sum(axis=1) - (f_x - base)
+    return Importance("shapley", series(np.abs(phi).mean(axis=0), names), local=frame(phi, names),
+                      info={"signed": series(phi.mean(axis=0), names), "base_value": float(base.mean()),
+                            "delta": delta, "exact": bool(exact), "n_coalitions": int(len(masks)),
+                            "n_background": int(len(B)), "note": note})

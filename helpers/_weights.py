@@ -1,0 +1,239 @@
+"""Importance read from the weights alone: ``weight_sum``, ``garson``, ``olden``, ``one_hot_probe``.
+
+These measures never look at the data's outputs; they do arithmetic on the weights. They are fast
+and easy to compute by hand, which is why they are taught first, and each misleads in its own way
+(see each function's "When it misleads").
+
+Notation for a one-hidden-layer net ``f(x) = v . act(W1 x + b1) + b2``: ``w_ih = W1[h, i]`` is the
+weight from input ``i`` to hidden node ``h`` (``model.hidden.weight`` is ``W1``, shape (h, d)), and
+``v_h`` the weight from hidden node ``h`` to the output (``model.output.weight[0]``).
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from torch import nn
+
+from helpers._base import (Importance, as_matrix, check_model, column_std, first_layer, forward_fn,
+                           one_hidden_layer, resolve_names, series)
+
+
+def weight_sum(model: nn.Module, X=None, *, feature_names=None) -> Importance:
+    """Sum of the absolute first-layer weights leaving each input, scaled by the input's spread.
+
+    ``I_i = sigma_i * sum_j |w_ij|``, where ``w_ij`` is the weight from input ``i`` to hidden node
+    ``j`` in the first layer (``model.hidden.weight``, shape (n_hidden, d)) and ``sigma_i`` the
+    population standard deviation (ddof=0) of column ``i`` of ``X``. Without ``X`` it is the plain
+    ``sum_j |w_ij|``. A weight times a standard deviation is the change of a hidden pre-activation
+    when the input moves by one typical step, so the scaled sums are comparable across inputs.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any module with a first layer ``model.hidden`` (``nn.Linear``): an ``MLP`` or a ``DeepMLP``.
+    X : array-like (n, d) or None, default None
+        Data whose column standard deviations scale the sums. None: no scaling.
+    feature_names : sequence of str, optional
+        Names of the d inputs; default the columns of a DataFrame ``X``, the model's saved names,
+        or ``x1 .. xd``.
+
+    Returns
+    -------
+    Importance
+        ``method="weight_sum"``; ``values`` the (scaled) sums; ``info["sigma"]`` the Series of
+        ``sigma_i`` (None without ``X``) and ``info["abs_weight_sum"]`` the unscaled sums.
+
+    When it misleads
+    ----------------
+    It reads only the first layer: whatever the later layers do with a hidden node (amplify it,
+    cancel it, ignore it through a zero output weight) does not count. And on inputs that are
+    not standardised, raw weights mislead: an input measured in grams needs weights 1000 times
+    smaller than the same input in kilograms, which is why ``sigma_i`` multiplies the sum. It
+    says nothing about the sign or the shape of an input's effect.
+
+    References
+    ----------
+    Gevrey, M., Dimopoulos, I. & Lek, S. (2003). Review and comparison of methods to study the
+    contribution of variables in artificial neural network models. Ecological Modelling 160,
+    249-264.
+    """
+    check_model(model)
+    W = first_layer(model)                                   # (h, d)
+    d = W.shape[1]
+    sigma = None
+    if X is not None:
+        Xa = as_matrix(X)
+        check_model(model, Xa.shape[1])
+        sigma = column_std(Xa)
+    names = resolve_names(feature_names, d, X=X, model=model)
+    total = np.abs(W).sum(axis=0)
+    values = total if sigma is None else sigma * total
+    return Importance("weight_sum", series(values, names),
+                      info={"sigma": None if sigma is None else series(sigma, names),
+                            "abs_weight_sum": series(total, names)})
+
+
+def garson(model: nn.Module, *, feature_names=None) -> Importance:
+    """Garson's (1991) algorithm, as R's NeuralNetTools ``garson()`` computes it.
+
+    Biases are dropped. For each hidden node ``h``, the contribution of input ``i`` through it is
+    ``c_ih = |w_ih| * |v_h|``; it is shared out within the node, ``r_ih = c_ih / sum_i c_ih``; the
+    shares are summed over the nodes, ``S_i = sum_h r_ih``; and the result is normalised,
+    ``I_i = S_i / sum_i S_i``. The values are positive and sum to 1.
+
+    Note that ``|v_h|`` appears in the numerator and the denominator of ``r_ih`` and cancels:
+    ``r_ih = |w_ih| / sum_i |w_ih|``. Garson's importance therefore does **not** depend on the
+    hidden-to-output weights at all (scale them, flip their signs: same result). A hidden node
+    whose ``c_ih`` are all zero (``v_h = 0`` or no input weights) is left out; NeuralNetTools
+    would give NaN there.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A one-hidden-layer net with ``hidden`` and ``output`` ``nn.Linear`` layers and one output
+        (an ``MLP``); a ``DeepMLP`` is a ``ValueError``.
+    feature_names : sequence of str, optional
+        Names of the inputs; default the model's saved names or ``x1 .. xd``.
+
+    Returns
+    -------
+    Importance
+        ``method="garson"``; ``values`` the normalised shares ``I_i`` (summing to 1).
+
+    When it misleads
+    ----------------
+    It has no sign, ignores the output weights (see above) and the biases, and so cannot see
+    that two hidden nodes cancel each other at the output. It ignores the data entirely: an
+    input with large weights but almost no spread in the data still looks important. Olden,
+    Joy & Death (2004) found it the least accurate of the common methods on simulated data.
+
+    References
+    ----------
+    Garson, G. D. (1991). Interpreting neural-network connection weights. AI Expert 6(4), 46-51.
+    Goh, A. T. C. (1995). Back-propagation neural networks for modeling complex systems.
+    Artificial Intelligence in Engineering 9(3), 143-151.
+    Beck, M. W. (2018). NeuralNetTools: Visualization and analysis tools for neural networks.
+    Journal of Statistical Software 85(11), 1-20.
+    """
+    check_model(model)
+    W1, _, v, _ = one_hidden_layer(model)                    # W1 (h, d), v (h,)
+    names = resolve_names(feature_names, W1.shape[1], model=model)
+    c = np.abs(W1) * np.abs(v)[:, None]                      # c[h, i] = |w_ih| |v_h|
+    node_total = c.sum(axis=1, keepdims=True)
+    r = np.divide(c, node_total, out=np.zeros_like(c), where=node_total > 0)
+    S = r.sum(axis=0)
+    if S.sum() == 0:
+        raise ValueError("garson needs at least one hidden node with a nonzero input weight "
+                         "and a nonzero output weight; every product |w_ih| |v_h| is zero")
+    return Importance("garson", series(S / S.sum(), names))
+
+
+def olden(model: nn.Module, *, feature_names=None) -> Importance:
+    """Olden & Jackson's (2002) connection-weight importance: ``I_i = sum_h w_ih * v_h``.
+
+    The product of the input-to-hidden and hidden-to-output weights, summed over the hidden nodes,
+    with its sign: positive when the paths from input ``i`` push the output up overall. For a net
+    whose activation is the identity, this is exactly the slope of the output in input ``i``;
+    for tanh it is the slope at the point where every hidden pre-activation is 0 (tanh'(0) = 1).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A one-hidden-layer net with ``hidden`` and ``output`` ``nn.Linear`` layers and one output.
+    feature_names : sequence of str, optional
+        Names of the inputs; default the model's saved names or ``x1 .. xd``.
+
+    Returns
+    -------
+    Importance
+        ``method="olden"``; ``values`` the signed sums (rank them by absolute value).
+
+    When it misleads
+    ----------------
+    It ignores the biases and the activation's curvature: a hidden node that the data drive into
+    saturation (where tanh is flat) still counts with its full weight, and the slope it describes
+    holds near one point, not over the data. Like every weight measure it ignores the inputs'
+    scales, so inputs must be standardised before the values are compared.
+
+    References
+    ----------
+    Olden, J. D. & Jackson, D. A. (2002). Illuminating the "black box": a randomization approach
+    for understanding variable contributions in artificial neural networks. Ecological Modelling
+    154, 135-150.
+    Olden, J. D., Joy, M. K. & Death, R. G. (2004). An accurate comparison of methods for
+    quantifying variable importance in artificial neural networks using simulated data.
+    Ecological Modelling 178, 389-397.
+    """
+    check_model(model)
+    W1, _, v, _ = one_hidden_layer(model)
+    names = resolve_names(feature_names, W1.shape[1], model=model)
+    return Importance("olden", series(v @ W1, names))
+
+
+def _n_inputs(model: nn.Module) -> int:
+    """Number of inputs: ``model.n_inputs``, else the in_features of the first nn.Linear."""
+    n = getattr(model, "n_inputs", None)
+    if n is not None:
+        return int(n)
+    for layer in model.modules():
+        if isinstance(layer, nn.Linear):
+            return layer.in_features
+    raise ValueError("one_hot_probe cannot tell the model's number of inputs: it has no "
+                     "`n_inputs` attribute and no nn.Linear layer")
+
+
+def one_hot_probe(model: nn.Module, *, feature_names=None) -> Importance:
+    """The output of the bias-free net for each unit vector: ``I_i = f_0(e_i)``.
+
+    ``f_0`` is the net with every ``nn.Linear`` bias set to 0 (on a copy; the model given is not
+    changed) and ``e_i`` the input that is 1 at input ``i`` and 0 elsewhere. The values are signed
+    raw outputs (the logit for a binary model). ``info["f0_at_zero"]`` holds ``f_0(0)``, which is
+    not 0 for a sigmoid hidden layer.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any module whose biases sit in ``nn.Linear`` layers (biases of other layers are kept).
+    feature_names : sequence of str, optional
+        Names of the inputs; default the model's saved names or ``x1 .. xd``.
+
+    Returns
+    -------
+    Importance
+        ``method="one_hot_probe"``; ``values`` the signed outputs ``f_0(e_i)``;
+        ``info["signed"] = True``, ``info["f0_at_zero"]`` and ``info["note"]``.
+
+    When it misleads
+    ----------------
+    A lightbulb in a labyrinth: it lights one arbitrary spot and calls that the map. The point
+    ``e_i`` is a single input value (1, with every other input at 0) that may lie nowhere near the
+    data; it ignores the data's scale and spread (1 may be tiny or huge for input ``i``), how
+    inputs vary together, the operating point that the biases set (removing them moves every
+    hidden node to another part of its curve), and that the response is nonlinear: the output at
+    ``e_i`` says little about the output anywhere else. It is in the course as the tempting
+    shortcut to be argued against.
+
+    References
+    ----------
+    Gevrey, M., Dimopoulos, I. & Lek, S. (2003). Review and comparison of methods to study the
+    contribution of variables in artificial neural network models. Ecological Modelling 160,
+    249-264 (for the sensible alternatives).
+    """
+    check_model(model)
+    d = _n_inputs(model)
+    names = resolve_names(feature_names, d, model=model)
+    check_model(model, d)
+    probe = copy.deepcopy(model)
+    with torch.no_grad():
+        for layer in probe.modules():
+            if isinstance(layer, nn.Linear) and layer.bias is not None:
+                layer.bias.zero_()
+        f0 = forward_fn(probe)
+        out = f0(torch.eye(d)).double().numpy()
+        at_zero = float(f0(torch.zeros(1, d))[0])
+    return Importance("one_hot_probe", series(out, names),
+                      info={"signed": True, "f0_at_zero": at_zero,
+                            "note": "signed raw output (logit for a binary model) of the net with "
+                                    "all nn.Linear biases set to 0, at each unit vector e_i"})
