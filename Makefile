@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: report test course bench clean setup
+.PHONY: report test course bench notebooks clean setup
 
 setup: $(STAMP)
 
@@ -28,6 +28,10 @@ test: $(STAMP)
 ## course: execute every chapter with papermill -> site/index.html and one page per chapter
 course: $(STAMP)
 	$(BIN)/python -m helpers.course --out site
+
+## notebooks: re-execute the committed notebooks in place (after editing a chapter or a helper)
+notebooks: $(STAMP)
+	$(BIN)/python -m helpers.course --refresh $(NB)
 
 ## bench: speed against scikit-learn, Captum and shap -> bench/RESULTS.md
 bench: $(STAMP)

@@ -22,4 +22,5 @@ from helpers._profile import lek_profile, lek_importance  # noqa: F401
 from helpers._retrain import ablation  # noqa: F401
 
 MEASURES = ("weight_sum", "garson", "olden", "one_hot_probe", "gradient", "integrated_gradients",
-            "permutation", "shapley", "lek_importance", "ablation")
+            "permutation", "conditional_permutation", "shapley", "lek_profile", "ablation")
+"""Every measure by the name its ``Importance.method`` carries (``lek_profile`` is ``lek_importance``'s)."""

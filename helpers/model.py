@@ -496,3 +496,50 @@ def from_sklearn(estimator) -> MLP:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def as_estimator(model: nn.Module):
+    """The trained net as a fitted scikit-learn estimator, for scikit-learn's tools
+    (``sklearn.inspection.permutation_importance``, ``cross_val_score`` on fixed weights ...).
+
+    A regression model becomes a regressor whose ``predict`` is ``helpers.model.predict``; a binary
+    model (``model.task == "binary"``) a classifier with ``classes_ = [0, 1]``, ``predict_proba`` and
+    ``predict`` (probability above 0.5). ``fit`` does nothing: the weights stay as they are.
+    """
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+
+    class _Regressor(RegressorMixin, BaseEstimator):
+        def __init__(self, net=None):
+            self.net = net
+
+        def fit(self, X, y=None):
+            return self
+
+        def __sklearn_is_fitted__(self):
+            return True
+
+        def predict(self, X):
+            return predict(self.net, X)
+
+    class _Classifier(ClassifierMixin, BaseEstimator):
+        classes_ = np.array([0.0, 1.0])
+
+        def __init__(self, net=None):
+            self.net = net
+
+        def fit(self, X, y=None):
+            return self
+
+        def __sklearn_is_fitted__(self):
+            return True
+
+        def predict_proba(self, X):
+            p = predict(self.net, X)
+            return np.column_stack([1 - p, p])
+
+        def predict(self, X):
+            return (predict(self.net, X) > 0.5).astype(np.float64)
+
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"as_estimator takes a torch.nn.Module, got {type(model).__name__}")
+    return (_Classifier if getattr(model, "task", "regression") == "binary" else _Regressor)(model)

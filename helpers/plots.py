@@ -76,10 +76,11 @@ def compare_measures(importances: Sequence[Importance], *, ax=None, title: str |
     if truth is not None:
         t = truth.reindex(table.index).abs().astype(float)
         table.insert(0, "truth", t / t.sum() if t.sum() > 0 else t)
-    ax = _ax(ax, (1.0 + 0.75 * table.shape[1], 0.9 + 0.32 * table.shape[0]))
+    ax = _ax(ax, (1.4 + 0.8 * table.shape[1], 1.6 + 0.3 * table.shape[0]))
     sns.heatmap(table, annot=table.shape[0] <= 15, fmt=".2f", cmap="Blues", cbar=False, ax=ax,
-                annot_kws={"fontsize": 7})
+                annot_kws={"fontsize": 7}, yticklabels=True)
     ax.set_xticklabels(ax.get_xticklabels(), rotation=35, ha="right")
+    ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
     ax.set_ylabel("")
     ax.set_title(title or "importance by measure (each column sums to 1)")
     return ax
@@ -191,4 +192,36 @@ def interval_plot(table: pd.DataFrame, *, x: str = "value", y: str = "feature", 
     ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
+    return ax
+
+
+def samples_plot(importance: Importance, *, ax=None, title: str | None = None,
+                 xlabel: str | None = None, seed: int = 0):
+    """The raw repeats behind a measure (``importance.samples``: one row per repeat or seed):
+    one dot per repeat for each input, a black tick at the mean and a line of one std either side.
+
+    For measures whose value is an average of noisy repeats (``permutation``) or of nets retrained
+    with several seeds (``ablation``, ``combine_seeds``): the picture shows how far a single repeat
+    can stray from the mean, which error bars alone hide. The vertical jitter of the dots is
+    seeded (``seed``), so the figure is the same on every run.
+    """
+    if importance.samples is None:
+        raise ValueError(f"{importance.method} has no raw repeats (samples) to plot")
+    samples = importance.samples
+    features = list(samples.columns)
+    ax = _ax(ax, (6, 0.3 * len(features) + 1.2))
+    rng = np.random.default_rng(seed)
+    colours = sns.color_palette("deep", len(features))
+    mean, std = samples.mean(axis=0), samples.std(axis=0, ddof=0)
+    for k, (name, colour) in enumerate(zip(features, colours)):
+        values = samples[name].to_numpy(dtype=float)
+        ax.scatter(values, k + rng.uniform(-0.18, 0.18, len(values)), s=9, alpha=0.6, color=colour, lw=0)
+        ax.plot([mean[name] - std[name], mean[name] + std[name]], [k, k], color="black", lw=1)
+        ax.scatter([mean[name]], [k], marker="|", s=220, color="black", zorder=3)
+    ax.axvline(0, color="grey", lw=0.6)
+    ax.set_yticks(range(len(features)), features)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel or f"{importance.method}: one dot per {samples.index.name or 'repeat'}")
+    ax.set_title(title or f"{importance.method}: {len(samples)} {samples.index.name or 'repeat'}s "
+                          "(black: mean and one std)")
     return ax

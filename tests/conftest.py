@@ -34,3 +34,45 @@ def random_net():
     """An untrained 10-20-1 tanh net with fixed random weights."""
     torch.manual_seed(0)
     return MLP(10, 20, "tanh").eval()
+
+
+# ================================================================ batch runner (tests/test_batch.py, tests/test_browser.py)
+# One small batch, run once per session and shared: two good runs and one bad CSV.
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+
+SMALL_BATCH = """\
+notebook: {notebook}
+parameters:
+  epochs: 150
+  n_samples: 300
+  measures: [weight_sum, gradient, permutation]
+grid:
+  dataset: [friedman1]
+  seed: [0, 1]
+runs:
+  - {{dataset: bad.csv, target: y}}
+"""
+
+
+def run_batch_command(config, out, *extra, timeout=300):
+    """``python -m helpers.batch CONFIG --out OUT ...`` as a subprocess, from the kit's folder."""
+    return subprocess.run([sys.executable, "-m", "helpers.batch", str(config), "--out", str(out), *extra],
+                          cwd=KIT_ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def small_batch(tmp_path_factory):
+    """The small batch, run once: ``.config``, ``.out``, ``.result`` (the CompletedProcess)."""
+    folder = tmp_path_factory.mktemp("batch")
+    rows = "\n".join(f"{i},{'oops' if i == 7 else 0.5 * i},{i % 5}" for i in range(40))
+    (folder / "bad.csv").write_text("pressure,flow,y\n" + rows + "\n")
+    config = folder / "small.yaml"
+    config.write_text(SMALL_BATCH.format(notebook=KIT_ROOT / "notebooks" / "report.ipynb"))
+    out = folder / "out"
+    result = run_batch_command(config, out, "--jobs", "2")
+    return SimpleNamespace(config=config, out=out, result=result, folder=folder)

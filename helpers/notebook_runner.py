@@ -1,0 +1,383 @@
+"""Run a notebook and turn it into a web page: the machinery shared by the batch runner
+(``helpers.batch``) and the course site (``helpers.course``).
+
+- ``notebook_parameters`` reads a notebook's ``parameters`` cell (names, defaults, accepted
+  types), so that a batch config can be checked before anything runs.
+- ``execute`` runs a notebook with papermill in a given working directory, on the ``python3``
+  kernel, with a per-cell timeout, and says whether it succeeded and, if not, the last line of
+  the notebook's exception (``ValueError: column 'x3' ...``).
+- ``to_html`` converts an executed notebook to one HTML page (nbconvert, lab template), with
+  the code hidden for reports, images embedded (they are base64 in the outputs already), and no
+  script loaded from the web for reports, so that a page reads offline.
+- ``scrub_paths`` replaces this machine's absolute paths (the kit's folder, the virtual
+  environment, the home and temporary folders) in a notebook's outputs and metadata with short
+  placeholders, so that no page or executed notebook names the machine it ran on.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import nbformat
+
+KERNEL = "python3"
+"""The Jupyter kernel every notebook runs on (the kit's virtual environment registers it)."""
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+"""The kit's folder: the one holding ``helpers/`` and ``notebooks/``."""
+
+_TYPE_NAMES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "tuple": list,
+               "dict": dict, "None": type(None), "NoneType": type(None)}
+
+
+# ---------------------------------------------------------------- parameters
+@dataclass
+class Parameter:
+    """One entry of a notebook's ``parameters`` cell.
+
+    Attributes
+    ----------
+    name : str
+    default : object
+        The default value (a Python literal), or the default's source text when it is not a literal.
+    types : tuple of type
+        The types a value may have: from a ``# type: int|list`` comment or an annotation when the
+        cell gives one, else the default's type (``int`` also accepts nothing else; ``float``
+        also accepts ``int``). Empty when anything goes (a default of ``None`` without a type).
+    help : str
+        The rest of the line's comment.
+    """
+    name: str
+    default: Any
+    types: tuple = ()
+    help: str = ""
+
+    def accepts(self, value) -> bool:
+        """Whether ``value`` has one of the accepted types (``int`` counts as ``float``;
+        ``bool`` is not an ``int`` here)."""
+        if not self.types:
+            return True
+        for kind in self.types:
+            if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+                return True
+            if kind is int and isinstance(value, bool):
+                continue
+            if isinstance(value, kind):
+                return True
+        return False
+
+    def type_text(self) -> str:
+        return " or ".join("None" if t is type(None) else t.__name__ for t in self.types) or "any"
+
+
+def _parse_types(type_name: str, default) -> tuple:
+    text = (type_name or "None").replace("Optional[", "None|").replace("Union[", "")
+    names = [n.strip(" []") for n in re.split(r"[|,]", text) if n.strip(" []")]
+    if type_name and type_name != "None":
+        kinds = tuple(dict.fromkeys(_TYPE_NAMES[n] for n in names if n in _TYPE_NAMES))
+        if kinds:
+            return kinds
+    if default is None:
+        return ()
+    return (list,) if isinstance(default, tuple) else (type(default),)
+
+
+def notebook_parameters(path) -> dict[str, Parameter]:
+    """The parameters a notebook takes, read from its cell tagged ``parameters``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The notebook.
+
+    Returns
+    -------
+    dict
+        Parameter name -> ``Parameter`` (default, accepted types, help), in the cell's order.
+
+    Raises
+    ------
+    ValueError
+        When the file does not exist, is not a notebook, or has no cell tagged ``parameters``.
+    """
+    import papermill
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"notebook {str(path)!r} does not exist")
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as err:  # noqa: BLE001 - any unreadable file gets the same clear message
+        raise ValueError(f"{path.name} is not a readable notebook: {_last_line(str(err))}") from None
+    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+        raise ValueError(f"{path.name} has no cell tagged 'parameters'")
+    with _quiet_papermill():
+        found = papermill.inspect_notebook(str(path))
+    params = {}
+    for name, info in found.items():
+        try:
+            default = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):
+            default = info["default"]
+        params[name] = Parameter(name, default, _parse_types(info.get("inferred_type_name"), default),
+                                 info.get("help", ""))
+    return params
+
+
+@contextlib.contextmanager
+def _quiet_papermill():
+    logger = logging.getLogger("papermill")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _quiet_fd(fd: int):
+    """Send what child processes write to file descriptor ``fd`` to nothing, for a while."""
+    try:
+        saved = os.dup(fd)
+    except OSError:  # no such descriptor (a detached process): nothing to quiet
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+# ---------------------------------------------------------------- execution
+@dataclass
+class Execution:
+    """What ``execute`` returns.
+
+    Attributes
+    ----------
+    ok : bool
+        True when every cell ran without an exception.
+    error : str or None
+        The notebook's exception as one line (``ValueError: column 'x3' ...``), or why the run did not
+        finish (a timeout, a kernel that died), when ``ok`` is False.
+    duration : float
+        Wall time in seconds.
+    notebook : nbformat.NotebookNode or None
+        The executed notebook (with outputs up to the failing cell), None if it could not be read.
+    """
+    ok: bool
+    error: str | None
+    duration: float
+    notebook: Any = field(default=None, repr=False)
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in re.sub(r"\x1b\[[0-9;]*m", "", str(text)).splitlines() if ln.strip()]
+    return lines[-1] if lines else str(text).strip()
+
+
+def _one_line(message: str, limit: int = 600) -> str:
+    """An exception's whole message on one line (a data check may list several bad cells)."""
+    text = " ".join(ln.strip() for ln in re.sub(r"\x1b\[[0-9;]*m", "", str(message)).splitlines() if ln.strip())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def execute(notebook, output, *, parameters: Mapping | None = None, cwd=None, timeout: float = 600,
+            kernel: str = KERNEL, scrub: Sequence[tuple[str, str]] | None = None) -> Execution:
+    """Run a notebook with papermill and save the executed copy.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        The notebook to run; it is not modified.
+    output : str or Path
+        Where to write the executed notebook (written also when a cell fails).
+    parameters : mapping, optional
+        Values injected after the ``parameters`` cell (papermill's ``injected-parameters`` cell).
+    cwd : str or Path, optional
+        The kernel's working directory (where the notebook writes its files); default: the
+        notebook's folder.
+    timeout : float, default 600
+        Seconds a single cell may run.
+    kernel : str, default "python3"
+    scrub : sequence of (path, label), optional
+        Extra absolute paths to replace in the saved notebook, beside the defaults of
+        ``scrub_paths``; ``cwd`` always becomes ``"."``.
+
+    Returns
+    -------
+    Execution
+        ``ok``, ``error`` (the last line of the exception), ``duration`` and the executed notebook.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook, output = Path(notebook).resolve(), Path(output).resolve()
+    cwd = Path(cwd).resolve() if cwd is not None else notebook.parent
+    start = time.perf_counter()
+    error = None
+    # papermill reports through logging, the kernel's process through its inherited stderr
+    # (transport warnings): keep the batch's terminal readable
+    with _quiet_papermill(), contextlib.redirect_stderr(io.StringIO()), _quiet_fd(2):
+        try:
+            papermill.execute_notebook(str(notebook), str(output), parameters=dict(parameters or {}),
+                                       kernel_name=kernel, cwd=str(cwd), progress_bar=False,
+                                       log_output=False, execution_timeout=timeout)
+        except PapermillExecutionError as err:
+            error = f"{err.ename}: {_one_line(err.evalue)}" if err.evalue else err.ename
+        except Exception as err:  # noqa: BLE001 - timeouts, a dead kernel: report, don't crash the batch
+            error = f"{type(err).__name__}: {_last_line(str(err))}"
+    duration = time.perf_counter() - start
+    nb = None
+    if output.exists():
+        nb = nbformat.read(output, as_version=4)
+        replacements = [(str(cwd), ".")] + list(scrub or [])
+        scrub_paths(nb, replacements)
+        meta = nb.metadata.get("papermill", {})
+        meta["input_path"] = notebook.name
+        meta["output_path"] = output.name
+        nbformat.write(nb, output)
+    if error is not None:
+        error = scrub_text(error, [(str(cwd), ".")] + list(scrub or []))
+    return Execution(error is None, error, duration, nb)
+
+
+# ---------------------------------------------------------------- machine paths
+def default_replacements() -> list[tuple[str, str]]:
+    """This machine's folders that must not appear in a page, with their placeholders."""
+    pairs = [(str(KIT_ROOT), "<kit>"), (sys.prefix, "<venv>"), (sys.base_prefix, "<python>"),
+             (tempfile.gettempdir(), "<tmp>"), (str(Path.home()), "~")]
+    return [(p, label) for p, label in pairs if p and p not in ("/", ".")]
+
+
+def scrub_text(text: str, replacements: Sequence[tuple[str, str]] = ()) -> str:
+    """``text`` with every absolute path of ``replacements`` (and of ``default_replacements``)
+    replaced by its label; the longest paths first, so that a folder inside another keeps its
+    own label."""
+    pairs = sorted(list(replacements) + default_replacements(), key=lambda p: -len(p[0]))
+    for path, label in pairs:
+        for variant in dict.fromkeys((path, os.path.realpath(path))):
+            if variant and variant != "/":
+                text = re.sub(re.escape(variant) + r"(?![\w.-])", lambda _m: label, text)
+    return text
+
+
+def scrub_paths(nb, replacements: Sequence[tuple[str, str]] = ()):
+    """Replace absolute paths in a notebook's outputs (text, tracebacks, HTML) and in
+    papermill's metadata, in place; returns the notebook."""
+    def clean(value):
+        if isinstance(value, str):
+            return scrub_text(value, replacements)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return type(value)({k: clean(v) for k, v in value.items()})
+        return value
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                out["text"] = clean(out["text"])
+            if "traceback" in out:
+                out["traceback"] = clean(out["traceback"])
+                out["evalue"] = clean(out.get("evalue", ""))
+            for mime in ("text/plain", "text/html", "text/markdown"):
+                if mime in out.get("data", {}):
+                    out["data"][mime] = clean(out["data"][mime])
+    if "papermill" in nb.metadata:
+        nb.metadata["papermill"] = clean(nb.metadata["papermill"])
+    return nb
+
+
+# ---------------------------------------------------------------- HTML
+SOLUTION_TAG = "solution"
+"""Cells tagged so hold an exercise's solution: collapsed in Jupyter (``jupyter.source_hidden``)
+and behind a "Show the solution" fold on the web page."""
+
+# Solutions fold away behind <details>; an offline page also loads no script from the web.
+_SOLUTION_BLOCK = """{%- block any_cell scoped -%}
+{%- if 'solution' in cell.metadata.get('tags', []) -%}
+<details class="kit-solution"><summary>Show the solution</summary>
+{{ super() }}
+</details>
+{%- else -%}
+{{ super() }}
+{%- endif -%}
+{%- endblock any_cell -%}
+"""
+_COURSE_TEMPLATE = "{%- extends 'lab/index.html.j2' -%}\n" + _SOLUTION_BLOCK
+_OFFLINE_TEMPLATE = _COURSE_TEMPLATE + """{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+def to_html(nb, output=None, *, exclude_input: bool = False, offline: bool = True,
+            title: str | None = None) -> str:
+    """An executed notebook as one HTML page (nbconvert's lab template).
+
+    Parameters
+    ----------
+    nb : NotebookNode or str or Path
+        The executed notebook, or its file.
+    output : str or Path, optional
+        Where to write the page; the HTML is returned either way.
+    exclude_input : bool, default False
+        Hide the code (and the input prompts): True for reports, False for the course.
+    offline : bool, default True
+        Load no script from the web (no require.js, MathJax or mermaid): the page is
+        self-contained. The course keeps MathJax (``offline=False``) for its formulas.
+        Either way, cells tagged ``solution`` are folded behind "Show the solution".
+    title : str, optional
+        The page's title; default: the notebook's first heading, else its file name.
+
+    Returns
+    -------
+    str
+        The page.
+    """
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    if not isinstance(nb, nbformat.NotebookNode):
+        nb = nbformat.read(Path(nb), as_version=4)
+    nb = nbformat.from_dict(nb)  # a copy: the caller's notebook keeps its metadata
+    nb.metadata["title"] = title or first_heading(nb) or "notebook"
+    template = "kit_offline.html.j2" if offline else "kit_course.html.j2"
+    options = dict(template_name="lab", exclude_input=exclude_input, exclude_input_prompt=exclude_input,
+                   exclude_output_prompt=exclude_input, embed_images=True,
+                   extra_loaders=[DictLoader({"kit_offline.html.j2": _OFFLINE_TEMPLATE,
+                                              "kit_course.html.j2": _COURSE_TEMPLATE})],
+                   template_file=template)
+    exporter = HTMLExporter(**options)
+    body, _ = exporter.from_notebook_node(nb)
+    body = scrub_text(body)
+    if output is not None:
+        Path(output).write_text(body, encoding="utf-8")
+    return body
+
+
+def first_heading(nb) -> str | None:
+    """The text of the notebook's first markdown heading (``# ...``), or None."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            match = re.match(r"^\s*#{1,6}\s+(.*\S)", line)
+            if match:
+                return match.group(1).strip()
+    return None

@@ -1,0 +1,280 @@
+"""The pieces of the one-page report (``notebooks/report.ipynb``), kept here so that they are
+tested like the rest of the kit and the notebook stays a readable page.
+
+- ``check_measures``: the requested measure names, checked.
+- ``prepare_model``: train the nets of a run (one per seed, in one batched computation) or load
+  the model a user brings, with the inputs the model expects.
+- ``compute_measures``: every requested measure on every net, combined over seeds.
+- ``fit_table``, ``caveats``: how well the nets fit, and plain-language warnings that fire when
+  they apply.
+- ``importance_table``, ``agreement_table``: the tidy tables a batch collects.
+"""
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from helpers import evaluate
+from helpers import importance as imp
+from helpers.data import Dataset, Standardizer, standardize
+from helpers.model import load, predict, train_many
+
+DEFAULT_MEASURES = ("weight_sum", "garson", "olden", "gradient", "integrated_gradients", "permutation",
+                    "conditional_permutation", "shapley", "lek_profile", "ablation")
+"""What a report computes unless told otherwise: every measure but the one-hot probe, which the
+course shows to mislead (ask for it by name)."""
+
+WEIGHT_MEASURES = ("weight_sum", "garson", "olden", "one_hot_probe")
+CORRELATION_LIMIT = 0.8
+SCALE_RATIO_LIMIT = 100.0
+
+
+def check_measures(measures) -> list[str]:
+    """The measure names as a list; a ValueError naming any unknown one."""
+    if isinstance(measures, str):
+        measures = [measures]
+    try:
+        names = [str(m) for m in measures]
+    except TypeError:
+        raise ValueError(f"measures must be a list of measure names, got {measures!r}") from None
+    if not names:
+        raise ValueError(f"measures is empty; choose from {', '.join(imp.MEASURES)}")
+    unknown = [m for m in names if m not in imp.MEASURES]
+    if unknown:
+        raise ValueError(f"unknown measure {unknown[0]!r} in measures; the kit's measures are: {', '.join(imp.MEASURES)}")
+    return list(dict.fromkeys(names))
+
+
+@dataclass
+class Fitted:
+    """The nets of a run and the data as they see it.
+
+    ``models`` one per seed (or the one model brought), ``train``/``test`` the data in the
+    models' input space (standardised unless a brought model takes raw inputs), ``histories``
+    the training curves (empty for a brought model), ``brought`` whether the model was loaded.
+    """
+    models: list
+    seeds: list
+    train: Dataset
+    test: Dataset
+    histories: list = field(default_factory=list)
+    best_epochs: list = field(default_factory=list)
+    brought: bool = False
+    scaler: Standardizer | None = None
+    note: str = ""
+
+
+def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: float = 0.25,
+                  model_path: str = "", model_inputs: str = "standardized", activation: str = "tanh",
+                  train_kwargs: dict | None = None) -> Fitted:
+    """Split the data (seeded), and either train ``seeds`` nets (seeds ``seed .. seed + seeds - 1``,
+    inputs standardised with the training rows' statistics) or load the model at ``model_path``.
+
+    A brought model takes standardised inputs when its file carries a standardisation (a model saved
+    by ``helpers.model.save``) or when ``model_inputs="standardized"``, and the raw columns when
+    ``model_inputs="raw"``.
+    """
+    if model_inputs not in ("standardized", "raw"):
+        raise ValueError(f"model_inputs must be 'standardized' or 'raw', got {model_inputs!r}")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
+        raise ValueError(f"seeds (the number of nets) must be a positive integer, got {seeds!r}")
+    train_raw, test_raw = data.split(test_size=test_size, seed=seed)
+    if model_path:
+        model = load(model_path, n_inputs=data.d, activation=activation, task=data.task)
+        if getattr(model, "task", data.task) != data.task:
+            raise ValueError(f"the model in {Path(model_path).name} is for a {model.task} task but the data's "
+                             f"target is {data.task}")
+        saved = model.meta.get("standardizer")
+        names = model.meta.get("feature_names")
+        if names is not None and list(names) != data.feature_names:
+            raise ValueError(f"the model in {Path(model_path).name} was saved with the inputs {list(names)}, "
+                             f"but the data has {data.feature_names}")
+        if saved is not None:
+            scaler = Standardizer.from_dict(saved)
+            train = dataclasses.replace(train_raw, X=scaler.transform(train_raw.X))
+            test = dataclasses.replace(test_raw, X=scaler.transform(test_raw.X))
+            note = "the model's own standardisation (saved with it) was applied to the inputs"
+        elif model_inputs == "standardized":
+            train, test, scaler = standardize(train_raw, test_raw)
+            note = "inputs standardised with the training rows' mean and standard deviation"
+        else:
+            train, test, scaler = train_raw, test_raw, None
+            note = "the model takes the raw inputs (model_inputs='raw')"
+        return Fitted([model], [seed], train, test, brought=True, scaler=scaler, note=note)
+    train, test, scaler = standardize(train_raw, test_raw)
+    kwargs = {"activation": activation, **(train_kwargs or {}), "task": data.task}
+    run_seeds = list(range(seed, seed + seeds))
+    results = train_many(train.X, train.y, seeds=run_seeds, **kwargs)
+    return Fitted([r.model for r in results], run_seeds, train, test,
+                  [r.history for r in results], [r.best_epoch for r in results], scaler=scaler,
+                  note="inputs standardised with the training rows' mean and standard deviation")
+
+
+def _score(model, X, y, task) -> float:
+    p = predict(model, X)
+    if task == "binary":
+        return float(((p > 0.5) == (y > 0.5)).mean())
+    return float(1 - np.mean((p - y) ** 2) / np.var(y))
+
+
+def fit_table(fitted: Fitted) -> pd.DataFrame:
+    """One row per net: the training and held-out score (R^2 for a regression, accuracy for a
+    binary task) and, for trained nets, the epoch kept by early stopping."""
+    task = fitted.train.task
+    rows = []
+    for k, (model, seed) in enumerate(zip(fitted.models, fitted.seeds)):
+        row = {"seed": seed, "train": _score(model, fitted.train.X, fitted.train.y, task),
+               "held_out": _score(model, fitted.test.X, fitted.test.y, task)}
+        if fitted.best_epochs:
+            row["best_epoch"] = fitted.best_epochs[k]
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("seed")
+    table.attrs["score"] = "accuracy" if task == "binary" else "R^2"
+    return table
+
+
+def _one(name, model, fitted: Fitted, *, n_repeats, n_explain, seed):
+    test, train = fitted.test, fitted.train
+    names = train.feature_names
+    rows = test.X[:n_explain]
+    if name == "weight_sum":
+        return imp.weight_sum(model, train.X, feature_names=names)
+    if name == "garson":
+        return imp.garson(model, feature_names=names)
+    if name == "olden":
+        return imp.olden(model, feature_names=names)
+    if name == "one_hot_probe":
+        return imp.one_hot_probe(model, feature_names=names)
+    if name == "gradient":
+        return imp.gradient(model, test.X, feature_names=names)
+    if name == "integrated_gradients":
+        return imp.integrated_gradients(model, rows, baseline=train.X.mean(axis=0), feature_names=names)
+    if name == "permutation":
+        return imp.permutation(model, test.X, test.y, n_repeats=n_repeats, seed=seed, feature_names=names)
+    if name == "conditional_permutation":
+        return imp.conditional_permutation(model, test.X, test.y, n_repeats=n_repeats, seed=seed, feature_names=names)
+    if name == "shapley":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the sampling note is in info["note"]
+            return imp.shapley(model, rows, n_background=100, seed=seed, feature_names=names)
+    if name == "lek_profile":
+        return imp.lek_importance(model, test.X, feature_names=names)
+    raise ValueError(f"unknown measure {name!r}")
+
+
+def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int = 10, n_explain: int = 100,
+                     train_kwargs: dict | None = None) -> tuple[dict, list[str]]:
+    """Every requested measure on every net of the run; with several nets, the mean over them with
+    their spread (``helpers.evaluate.combine_seeds``).
+
+    Returns ``(results, notes)``: measure name -> ``Importance``, and notes on what was skipped or
+    approximated. Permutation-type measures and Shapley values use held-out rows; gradients too;
+    weight measures read the weights (``weight_sum`` scaled by the training rows' spread).
+    """
+    results, notes = {}, []
+    for name in check_measures(measures):
+        if name == "ablation":
+            if fitted.brought:
+                notes.append("ablation (drop and retrain) was skipped: it trains new nets, so it says nothing "
+                             "about the model you brought")
+                continue
+            kwargs = {k: v for k, v in (train_kwargs or {}).items() if k != "task"}
+            results[name] = imp.ablation(fitted.train.X, fitted.train.y, X_test=fitted.test.X, y_test=fitted.test.y,
+                                         seeds=fitted.seeds, train_kwargs={"task": fitted.train.task, **kwargs},
+                                         feature_names=fitted.train.feature_names)
+            continue
+        if name in WEIGHT_MEASURES and name != "one_hot_probe" and not hasattr(fitted.models[0], "hidden"):
+            notes.append(f"{name} was skipped: it reads a first layer called `hidden`, which the model lacks")
+            continue
+        per_net = [_one(name, m, fitted, n_repeats=n_repeats, n_explain=n_explain, seed=s)
+                   for m, s in zip(fitted.models, fitted.seeds)]
+        if name == "shapley" and not per_net[0].info.get("exact", True):
+            notes.append(f"shapley: {per_net[0].info['note']}")
+        results[name] = per_net[0] if len(per_net) == 1 else evaluate.combine_seeds(per_net, method=name)
+    return results, notes
+
+
+def importance_table(results: dict) -> pd.DataFrame:
+    """The tidy table of a run: ``method, feature, importance, std`` (std empty where a measure
+    has no spread), one row per measure and input."""
+    frames = [r.to_frame().assign(method=name) for name, r in results.items()]
+    if not frames:
+        return pd.DataFrame(columns=["method", "feature", "importance", "std"])
+    return pd.concat(frames, ignore_index=True)[["method", "feature", "importance", "std"]]
+
+
+def normalised_table(results: dict) -> pd.DataFrame:
+    """Features x measures, each measure's absolute values scaled to sum to 1."""
+    return pd.DataFrame({name: r.normalized().values.abs() for name, r in results.items()})
+
+
+def agreement_table(results: dict, truth: pd.Series | None) -> pd.DataFrame | None:
+    """Agreement of every measure with the known truth (``helpers.evaluate.agreement``), one row
+    per measure; None when the data set has no truth."""
+    if truth is None or not results:
+        return None
+    rows = [{"method": name, **evaluate.agreement(r, truth)} for name, r in results.items()]
+    return pd.DataFrame(rows)
+
+
+def correlated_pairs(X, names, limit: float = CORRELATION_LIMIT) -> list[tuple[str, str, float]]:
+    """Pairs of inputs whose absolute Pearson correlation is at least ``limit``, strongest first."""
+    X = np.asarray(X, dtype=float)
+    std = X.std(axis=0)
+    keep = std > 0
+    corr = np.full((X.shape[1], X.shape[1]), np.nan)
+    if keep.sum() > 1:
+        corr[np.ix_(keep, keep)] = np.corrcoef(X[:, keep], rowvar=False)
+    pairs = [(names[i], names[j], float(corr[i, j])) for i in range(len(names)) for j in range(i + 1, len(names))
+             if np.isfinite(corr[i, j]) and abs(corr[i, j]) >= limit]
+    return sorted(pairs, key=lambda p: -abs(p[2]))
+
+
+def caveats(data: Dataset, fitted: Fitted, fit: pd.DataFrame, results: dict) -> list[str]:
+    """Plain-language warnings that apply to this run (an empty list when none does)."""
+    out = []
+    pairs = correlated_pairs(fitted.train.X, data.feature_names)
+    if pairs:
+        listed = ", ".join(f"{a} and {b} (r = {r:.2f})" for a, b, r in pairs[:4])
+        out.append(f"Strongly correlated inputs: {listed}{' and more' if len(pairs) > 4 else ''}. Each can stand "
+                   "in for the other: drop-and-retrain and permutation may call both unimportant, or split the "
+                   "credit; read their importance as a group (grouped or conditional permutation, chapter 7).")
+    score = fit.attrs.get("score", "R^2")
+    gap = float((fit["train"] - fit["held_out"]).mean())
+    if gap > 0.1:
+        out.append(f"The nets fit the training rows much better than the held-out rows ({score} "
+                   f"{fit['train'].mean():.2f} vs {fit['held_out'].mean():.2f}): they may have learnt noise. "
+                   "Measures that read the net (weights, gradients) can then credit noise inputs; trust the "
+                   "held-out measures (permutation) more, and consider more data or more regularisation (chapter 8).")
+    if float(fit["held_out"].mean()) < (0.6 if data.task == "binary" else 0.2):
+        out.append(f"The held-out fit is poor ({score} {fit['held_out'].mean():.2f}): importance of a model that "
+                   "predicts badly says little about the data.")
+    std = data.X.std(axis=0)
+    positive = std[std > 0]
+    if len(positive) > 1 and positive.max() / positive.min() > SCALE_RATIO_LIMIT:
+        big, small = data.feature_names[int(np.argmax(std))], data.feature_names[int(np.argmin(np.where(std > 0, std, np.inf)))]
+        out.append(f"The raw inputs are on very different scales ({big} varies {positive.max() / positive.min():,.0f} "
+                   f"times more than {small}). "
+                   + ("The kit standardised them before training, so the weight measures are comparable; "
+                      "raw weights of a net trained on unscaled inputs would mislead (chapter 2)."
+                      if fitted.scaler is not None else
+                      "The model takes them raw: compare weight-based measures only after scaling by each "
+                      "input's spread (weight_sum does) and prefer the measures that read the output."))
+    constant = [f for f, s in zip(data.feature_names, std) if s == 0]
+    if constant:
+        out.append(f"Constant inputs ({', '.join(constant)}): their importance is zero by definition.")
+    if data.n < 200:
+        out.append(f"Only {data.n} rows: importance estimates vary with the split and the seed; ask for several "
+                   "seeds (parameter seeds) and look at the intervals.")
+    if data.task == "binary" and any(m in results for m in ("gradient", "integrated_gradients", "shapley")):
+        out.append("Binary target: gradients, integrated gradients and Shapley values describe the logit (log-odds), "
+                   "not the probability; permutation uses the log-loss.")
+    if data.d > 12 and "shapley" in results:
+        out.append(f"{data.d} inputs: Shapley values were estimated from sampled orderings, not all 2^{data.d} coalitions.")
+    return out

@@ -1,0 +1,102 @@
+"""The batch runner, end to end: python -m helpers.batch as a user runs it.
+
+The small batch (two good runs, one bad CSV) is run once per session by the ``small_batch``
+fixture in conftest.py and shared with the browser test.
+"""
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from conftest import KIT_ROOT, run_batch_command
+
+GOOD = ["dataset-friedman1_seed-0", "dataset-friedman1_seed-1"]
+BAD = "dataset-bad_target-y"
+
+
+def test_a_failed_run_fails_the_batch_and_the_others_finish(small_batch):
+    result = small_batch.result
+    assert result.returncode == 1, result.stdout + result.stderr
+    runs = small_batch.out / "runs"
+    for run_id in GOOD:
+        status = json.loads((runs / run_id / "status.json").read_text())
+        assert status["status"] == "ok", status
+        assert status["duration"] > 0
+        for name in ("report.html", "importance.csv", "params.json", "report.ipynb", "agreement.csv"):
+            assert (runs / run_id / name).is_file(), f"{run_id}/{name} missing"
+        assert json.loads((runs / run_id / "params.json").read_text())["seed"] == int(run_id[-1])
+    bad = json.loads((runs / BAD / "status.json").read_text())
+    assert bad["status"] == "failed"
+    assert "ValueError" in bad["error"] and "'flow'" in bad["error"], bad["error"]
+    # one line per finished run, with its status and time
+    for run_id in GOOD:
+        assert re.search(rf"^ok\s+{run_id} \(\d+\.\d s\)$", result.stdout, re.M), result.stdout
+    assert re.search(rf"^failed\s+{BAD} \(.*'flow'", result.stdout, re.M), result.stdout
+    # nothing half-written is left behind
+    assert not list(runs.glob(".*"))
+
+
+def test_reports_hide_code_and_name_no_machine_path(small_batch):
+    page = (small_batch.out / "runs" / GOOD[0] / "report.html").read_text()
+    assert "data:image/png;base64," in page
+    assert 'class="jp-CodeMirrorEditor' not in page and "check_measures" not in page  # code hidden
+    assert "<script src=" not in page  # nothing loaded from the web
+    for name in ("report.html", "report.ipynb", "status.json", "params.json"):
+        for run_id in (*GOOD, BAD):
+            text = (small_batch.out / "runs" / run_id / name).read_text()
+            assert str(small_batch.folder) not in text, f"{run_id}/{name} names the machine's path"
+            assert str(KIT_ROOT) not in text, f"{run_id}/{name} names the machine's path"
+
+
+def test_summary_has_every_run_measure_and_feature(small_batch):
+    summary = pd.read_csv(small_batch.out / "summary.csv")
+    assert {"run_id", "status", "dataset", "seed", "epochs", "method", "feature", "importance", "std"} <= set(summary)
+    good = summary[summary["run_id"].isin(GOOD)]
+    assert (good["status"] == "ok").all()
+    assert set(good["method"]) == {"weight_sum", "gradient", "permutation"}
+    assert good.groupby("run_id").size().to_dict() == {r: 3 * 10 for r in GOOD}
+    assert good["importance"].notna().all()
+    assert summary.loc[summary["run_id"] == BAD, "status"].tolist() == ["failed"]
+
+
+def test_index_lists_runs_message_and_figures(small_batch):
+    page = (small_batch.out / "index.html").read_text()
+    for run_id in (*GOOD, BAD):
+        assert f'href="runs/{run_id}/report.html"' in page
+    assert "flow" in page and "oops" in page  # the data validation's message for the bad run
+    assert page.count("data:image/png;base64,") >= 2  # importance over seeds, agreement with the truth
+    assert "<script" not in page and str(small_batch.folder) not in page
+
+
+def test_a_second_call_skips_finished_runs(small_batch):
+    runs = small_batch.out / "runs"
+    before = {r: (runs / r / "status.json").stat().st_mtime_ns for r in GOOD}
+    again = run_batch_command(small_batch.config, small_batch.out, "--jobs", "2")
+    assert again.returncode == 1
+    for run_id in GOOD:
+        assert re.search(rf"^skipped\s+{run_id}\b", again.stdout, re.M), again.stdout
+        assert (runs / run_id / "status.json").stat().st_mtime_ns == before[run_id]
+    assert re.search(rf"^failed\s+{BAD}\b", again.stdout, re.M)  # a failed run is tried again
+
+
+@pytest.mark.parametrize("body, key", [
+    ("grid:\n  dataset: [friedman1]\n  epoch: [10]\n", "epoch"),
+    ("parameters:\n  epochs: ten\ngrid:\n  seed: [0]\n", "epochs"),
+    ("grid:\n  seed: [0, 1.5]\n", "seed"),
+    ("grid: {}\n", "grid"),
+    ("grid:\n  seed: []\n", "seed"),
+    ("notebook: missing.ipynb\ngrid:\n  seed: [0]\n", "missing.ipynb"),
+    ("- dataset: friedman1\n", "mapping"),
+    ("grids:\n  seed: [0]\n", "grids"),
+    ("parameters:\n  measures: [gradient, shapely]\ngrid:\n  seed: [0]\n", "shapely"),
+], ids=["unknown-parameter", "wrong-type", "float-for-int", "empty-grid", "empty-values",
+        "missing-notebook", "not-a-mapping", "unknown-top-level-key", "unknown-measure"])
+def test_a_bad_config_exits_2_naming_the_key(tmp_path, body, key):
+    config = tmp_path / "bad.yaml"
+    config.write_text(body)
+    result = run_batch_command(config, tmp_path / "out", timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert key in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()  # checked before anything runs
