@@ -33,9 +33,10 @@ course: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m helpers.course --refresh $(NB)
 
-## bench: speed against scikit-learn, Captum and shap -> bench/RESULTS.md
+## bench: speed against scikit-learn, Captum and shap, and the time of the reports -> bench/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python bench/speed.py --out bench/RESULTS.md
+	$(BIN)/python bench/report_time.py --out bench/RESULTS.md
 
 clean:
 	rm -rf reports site .pytest_cache build *.egg-info

@@ -1,0 +1,145 @@
+"""helpers.report (the report notebook's logic) and the report notebook end to end with a model
+the user brings, a binary target and 30 inputs."""
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import KIT_ROOT
+from helpers import report
+from helpers.data import load_dataset
+from helpers.model import load, predict, save
+from helpers.notebook_runner import execute
+
+QUICK = {"epochs": 150}
+
+
+@pytest.fixture(scope="module")
+def friedman():
+    return load_dataset("friedman1", n_samples=300, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted_two_seeds(friedman):
+    return report.prepare_model(friedman, seed=3, seeds=2, train_kwargs=QUICK)
+
+
+def test_check_measures_names_the_unknown_one():
+    assert report.check_measures(["gradient", "shapley", "gradient"]) == ["gradient", "shapley"]
+    assert report.check_measures("olden") == ["olden"]
+    with pytest.raises(ValueError, match="unknown measure 'shapely'"):
+        report.check_measures(["gradient", "shapely"])
+    with pytest.raises(ValueError, match="empty"):
+        report.check_measures([])
+
+
+def test_prepare_model_trains_one_net_per_seed_on_standardised_inputs(friedman, fitted_two_seeds):
+    fitted = fitted_two_seeds
+    assert fitted.seeds == [3, 4] and len(fitted.models) == 2 and not fitted.brought
+    assert fitted.train.n + fitted.test.n == friedman.n
+    np.testing.assert_allclose(fitted.train.X.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(fitted.train.X.std(axis=0), 1, atol=1e-12)
+    fit = report.fit_table(fitted)
+    assert list(fit.index) == [3, 4] and fit.attrs["score"] == "R^2"
+    # the score is R^2 computed by hand
+    model, test = fitted.models[1], fitted.test
+    r2 = 1 - np.mean((predict(model, test.X) - test.y) ** 2) / np.var(test.y)
+    assert fit.loc[4, "held_out"] == pytest.approx(r2)
+    with pytest.raises(ValueError, match="seeds"):
+        report.prepare_model(friedman, seeds=0)
+
+
+def test_measures_over_seeds_have_a_spread_and_a_tidy_table(fitted_two_seeds):
+    results, notes = report.compute_measures(["weight_sum", "gradient", "permutation", "ablation"],
+                                             fitted_two_seeds, n_repeats=3, train_kwargs=QUICK)
+    assert notes == [] and list(results) == ["weight_sum", "gradient", "permutation", "ablation"]
+    grad = results["gradient"]
+    assert grad.samples.shape == (2, 10) and (grad.std > 0).all()
+    # the combined value is the mean of the per-seed values, each the measure on one net
+    from helpers import importance as imp
+    one = imp.gradient(fitted_two_seeds.models[0], fitted_two_seeds.test.X,
+                       feature_names=fitted_two_seeds.train.feature_names)
+    np.testing.assert_allclose(grad.samples.iloc[0].to_numpy(), one.values.to_numpy())
+    np.testing.assert_allclose(grad.values.to_numpy(), grad.samples.mean().to_numpy())
+    table = report.importance_table(results)
+    assert list(table.columns) == ["method", "feature", "importance", "std"]
+    assert len(table) == 4 * 10 and table["importance"].notna().all()
+    norm = report.normalised_table(results)
+    np.testing.assert_allclose(norm.sum().to_numpy(), 1.0)
+
+
+def test_agreement_table_only_with_a_truth(fitted_two_seeds, friedman):
+    results, _ = report.compute_measures(["olden"], fitted_two_seeds)
+    table = report.agreement_table(results, friedman.true_importance)
+    assert list(table["method"]) == ["olden"] and {"spearman", "kendall", "topk_recall", "k"} <= set(table)
+    assert report.agreement_table(results, None) is None
+
+
+def test_correlated_pairs_finds_the_planted_duplicates():
+    data = load_dataset("correlated", n_samples=400, seed=0)
+    pairs = report.correlated_pairs(data.X, data.feature_names)
+    assert [(a, b) for a, b, _ in pairs] == [("x1", "x2"), ("x3", "x10")]
+    assert pairs[0][2] == pytest.approx(np.corrcoef(data.X[:, 0], data.X[:, 1])[0, 1])
+
+
+def _caveats(data, **kwargs):
+    fitted = report.prepare_model(data, seed=0, train_kwargs={**QUICK, **kwargs})
+    fit = report.fit_table(fitted)
+    return report.caveats(data, fitted, fit, {})
+
+
+def test_caveats_fire_when_they_apply():
+    assert _caveats(load_dataset("friedman1", n_samples=400, seed=0)) == []
+    correlated = _caveats(load_dataset("correlated", n_samples=400, seed=0))
+    assert len(correlated) == 1 and "x1 and x2" in correlated[0] and "x3 and x10" in correlated[0]
+    scales = _caveats(load_dataset("scales", n_samples=400, seed=0))
+    assert any("different scales" in c and "x1_thousands" in c for c in scales), scales
+    # a net that memorises 60 rows: a large train/held-out gap, and few rows
+    tiny = load_dataset("friedman1", n_samples=60, seed=1)
+    overfit = _caveats(tiny, epochs=1500, patience=1500, weight_decay=0.0, n_hidden=50)
+    assert any("training rows much better" in c for c in overfit), overfit
+    assert any("Only 60 rows" in c for c in overfit)
+
+
+def test_a_brought_model_keeps_its_standardisation(tmp_path, friedman, fitted_two_seeds):
+    model = fitted_two_seeds.models[0]
+    scaler = fitted_two_seeds.scaler
+    path = save(model, tmp_path / "net.pt", feature_names=friedman.feature_names, standardizer=scaler)
+    brought = report.prepare_model(friedman, seed=3, model_path=str(path))
+    assert brought.brought and brought.histories == []
+    np.testing.assert_allclose(brought.test.X, fitted_two_seeds.test.X)
+    np.testing.assert_array_equal(predict(brought.models[0], brought.test.X), predict(model, brought.test.X))
+    results, notes = report.compute_measures(["gradient", "ablation"], brought)
+    assert list(results) == ["gradient"] and "ablation" in notes[0]
+    other = dataclasses.replace(friedman, X=friedman.X[:, :9], feature_names=friedman.feature_names[:9],
+                                true_importance=None)
+    with pytest.raises(ValueError, match="10 inputs but the data has 9"):
+        report.prepare_model(other, model_path=str(path))
+
+
+def test_report_notebook_with_a_brought_model_binary_target_and_30_inputs(tmp_path):
+    """The report end to end: a scikit-learn-style .npz model, a 0/1 target, 30 inputs (so Shapley
+    values are sampled, with a note)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 30))
+    y = (X[:, 0] + 0.5 * X[:, 1] + 0.3 * rng.normal(size=200) > 0).astype(int)
+    frame = pd.DataFrame(X, columns=[f"f{i:02d}" for i in range(30)]).round(4)
+    frame["label"] = y
+    frame.to_csv(tmp_path / "wide.csv", index=False)
+    W1 = np.zeros((30, 4))
+    W1[0, 0], W1[1, 1] = 2.0, 1.0
+    np.savez(tmp_path / "net.npz", W1=W1, b1=np.zeros(4), W2=np.array([[2.0], [1.0], [0.0], [0.0]]), b2=np.zeros(1))
+    assert load(tmp_path / "net.npz", task="binary").task == "binary"
+    result = execute(KIT_ROOT / "notebooks" / "report.ipynb", tmp_path / "out.ipynb", cwd=tmp_path, timeout=300,
+                     parameters={"dataset": "wide.csv", "target": "label", "model": "net.npz",
+                                 "model_inputs": "raw", "measures": ["olden", "gradient", "shapley", "permutation"]})
+    assert result.ok, result.error
+    table = pd.read_csv(tmp_path / "importance.csv")
+    assert set(table["method"]) == {"olden", "gradient", "shapley", "permutation"} and len(table) == 4 * 30
+    shap_values = table[table["method"] == "shapley"].set_index("feature")["importance"]
+    assert shap_values.idxmax() == "f00" and shap_values.drop(["f00", "f01"]).abs().max() < 1e-6
+    outputs = json.dumps([c.get("outputs") for c in result.notebook.cells])
+    assert "sampled" in outputs and "no known truth" in outputs and "logit" in outputs
+    assert not (tmp_path / "agreement.csv").exists()
