@@ -3,7 +3,8 @@
 Every net of the experiment, the baseline net of each seed and one net per (input, seed) with
 that input replaced, is trained in one batched computation (``helpers.model.train_many``), so
 ``d`` inputs x ``k`` seeds cost about as much as a few single trainings, and each net equals the
-net ``train`` would give on the same data and seed (up to float rounding).
+net ``train`` would give on the same data and seed up to float rounding (which a long training
+can amplify to a fraction of a percent of the loss).
 """
 from __future__ import annotations
 

@@ -3,7 +3,9 @@
 ``train`` fits one net; ``train_many`` fits many nets of the same shape (other seeds, other
 data such as one input replaced by its mean) in one batched computation. ``train`` *is*
 ``train_many`` with one net, so the two agree by construction, and a net trained in a batch
-equals the same net trained alone up to float rounding of the batched matrix products.
+equals the same net trained alone up to float rounding of the batched matrix products. Over a
+long training those last-digit differences can grow (seen: held-out losses 0.5% apart after
+1000 epochs at lr 0.01), as between any two machines; the same call always gives the same bits.
 
 Training, in brief: inputs are expected standardised (the data step's job, see
 ``helpers.data.standardize``); a regression target is standardised inside training and the
@@ -183,7 +185,7 @@ def _forward_many(params, X, act):
 def train_many(X, y, *, seeds: Sequence[int], n_hidden: int = 20, activation: str = "tanh",
                task: str = "regression", epochs: int = 3000, lr: float = 0.003,
                weight_decay: float = 1e-3, val_fraction: float = 0.2, patience: int = 200,
-               progress: bool = False) -> list[TrainResult]:
+               early_stopping: bool = True, progress: bool = False) -> list[TrainResult]:
     """Train m nets of the same shape in one batched computation; see ``train`` for the options.
 
     ``X`` is (n, d), shared by all nets, or (m, n, d), one data set per net (for example the
@@ -267,13 +269,16 @@ def train_many(X, y, *, seeds: Sequence[int], n_hidden: int = 20, activation: st
                 waited = torch.where(improved, torch.zeros_like(waited), waited + 1)
                 train_hist.append((per_net * loss_scale).numpy().copy())
                 val_hist.append((val * loss_scale).numpy().copy())
-                stopping = active & (waited >= patience)
+                stopping = active & (waited >= patience) if early_stopping else torch.zeros_like(active)
                 last_epoch[stopping.numpy()] = epoch
                 active &= ~stopping
             bar.update(1)
             if not active.any():
                 break
         bar.close()
+        if not early_stopping:  # keep the last weights, whatever the validation loss did
+            best = {k: v.detach().clone() for k, v in params.items()}
+            best_epoch[:] = len(train_hist)
 
     train_hist, val_hist = np.array(train_hist), np.array(val_hist)
     results = []
@@ -294,7 +299,7 @@ def train_many(X, y, *, seeds: Sequence[int], n_hidden: int = 20, activation: st
 
 def train(X, y, *, n_hidden: int = 20, activation: str = "tanh", task: str = "regression",
           epochs: int = 3000, lr: float = 0.003, weight_decay: float = 1e-3,
-          val_fraction: float = 0.2, patience: int = 200, seed: int = 0,
+          val_fraction: float = 0.2, patience: int = 200, early_stopping: bool = True, seed: int = 0,
           progress: bool = False) -> TrainResult:
     """Train one ``MLP(d, n_hidden, activation)`` on standardised inputs ``X`` (n, d) and target ``y``.
 
@@ -321,6 +326,10 @@ def train(X, y, *, n_hidden: int = 20, activation: str = "tanh", task: str = "re
     patience : int, default 200
         Stop when the validation loss has not improved for this many epochs; the weights of
         the best validation epoch are kept.
+    early_stopping : bool, default True
+        False: train all ``epochs`` and keep the *last* weights (the validation loss is still
+        recorded): the way to get an overfitted net for the lesson that sensitivity is not
+        importance.
     seed : int, default 0
         Sets the initial weights and the validation split. Same data, same seed: same bits.
     progress : bool, default False
@@ -334,7 +343,7 @@ def train(X, y, *, n_hidden: int = 20, activation: str = "tanh", task: str = "re
     """
     return train_many(X, y, seeds=[seed], n_hidden=n_hidden, activation=activation, task=task,
                       epochs=epochs, lr=lr, weight_decay=weight_decay, val_fraction=val_fraction,
-                      patience=patience, progress=progress)[0]
+                      patience=patience, early_stopping=early_stopping, progress=progress)[0]
 
 
 def _progress(total, enabled):

@@ -148,3 +148,18 @@ def test_deep_mlp_trains():
     hist = train_module(net, X, y, epochs=30, seed=0)
     assert hist["train_loss"].iloc[-1] < hist["train_loss"].iloc[0]
     assert net(torch.zeros(3, 10)).shape == (3,)
+
+
+def test_without_early_stopping_the_last_weights_are_kept(friedman_data):
+    X, y, _, _ = friedman_data
+    X, y = X[:80], y[:80]
+    stopped = train(X, y, seed=0, epochs=400, patience=20, weight_decay=0.0)
+    last = train(X, y, seed=0, epochs=400, patience=20, weight_decay=0.0, early_stopping=False)
+    assert len(stopped.history) < 400 and len(last.history) == 400 and last.best_epoch == 400
+    # the final net fits its training rows better and the validation rows worse than the kept one
+    h = last.history
+    assert h["train_loss"].iloc[-1] < stopped.history["train_loss"].iloc[stopped.best_epoch - 1]
+    assert h["val_loss"].iloc[-1] > h["val_loss"].min()
+    rows = last.train_rows
+    mse_last = np.mean((predict(last.model, X[rows]) - y[rows]) ** 2)
+    assert mse_last == pytest.approx(h["train_loss"].iloc[-1], rel=0.05)
