@@ -147,8 +147,8 @@ def shapley(model: nn.Module, X, background=None, *, method: str = "auto", n_bac
 
         phi_i(x) = sum_{S not containing i} |S|! (d - |S| - 1)! / d! * (v_x(S + i) - v_x(S)).
 
-    Efficiency: ``sum_i phi_i(x) = f(x) - mean_b f(b)`` for every row (reported in
-    ``info["delta"]``). ``values`` is ``mean_rows |phi_i(x)|``. ``f`` is the raw output, the logit
+    Efficiency: ``sum_i phi_i(x) = f(x) - mean_b f(b)`` for every row; ``info["delta"]`` is the
+    gap to the model's own outputs (float32 rounding, about 1e-6, for a correct computation). ``values`` is ``mean_rows |phi_i(x)|``. ``f`` is the raw output, the logit
     for a binary model. Exact means all ``2^d`` coalitions, each evaluated for every row and
     background row in one batched computation (no sampling, no ``d!`` orderings).
 
@@ -233,10 +233,13 @@ def shapley(model: nn.Module, X, background=None, *, method: str = "auto", n_bac
             warnings.warn(f"shapley: {note}", UserWarning, stacklevel=2)
     values = coalition_values(model, Xa, B, masks)           # (n_masks, n)
     phi = (C @ values).T                                      # (n, d)
-    full, empty = masks.all(axis=1), ~masks.any(axis=1)
-    f_x, base = values[np.flatnonzero(full)[0]], values[np.flatnonzero(empty)[0]]
+    # efficiency checked against the model itself, not against the coalition values phi came from
+    f = forward_fn(model)
+    with torch.no_grad():
+        f_x = f(torch.as_tensor(Xa, dtype=torch.float32)).double().numpy()
+        base = f(torch.as_tensor(B, dtype=torch.float32)).double().numpy().mean()
     delta = phi.sum(axis=1) - (f_x - base)
     return Importance("shapley", series(np.abs(phi).mean(axis=0), names), local=frame(phi, names),
-                      info={"signed": series(phi.mean(axis=0), names), "base_value": float(base.mean()),
+                      info={"signed": series(phi.mean(axis=0), names), "base_value": float(base),
                             "delta": delta, "exact": bool(exact), "n_coalitions": int(len(masks)),
                             "n_background": int(len(B)), "note": note})
