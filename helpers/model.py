@@ -36,6 +36,20 @@ def _check_choice(name, value, choices):
         raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
 
 
+@contextlib.contextmanager
+def _seeded(seed):
+    """Initial weights drawn from ``seed`` without touching torch's global generator; with
+    ``seed=None``, from the global generator as torch does."""
+    if seed is None:
+        yield
+        return
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        yield
+
+
 class MLP(nn.Module):
     """A one-hidden-layer perceptron, ``n_inputs -> n_hidden -> 1``.
 
@@ -44,19 +58,21 @@ class MLP(nn.Module):
     (``nn.Linear(n_hidden, 1)``). The forward pass maps (n, n_inputs) to (n,): the prediction
     for a regression, the logit for a binary task. A 10-20-1 net has 10*20 + 20 + 20 + 1 = 241
     parameters. ``meta`` carries what ``save`` stores beside the weights (feature names,
-    the inputs' standardisation).
+    the inputs' standardisation). ``seed`` fixes the initial weights (PyTorch's default
+    initialisation); ``train`` draws its own from its seed.
     """
 
     def __init__(self, n_inputs: int, n_hidden: int = 20, activation: str = "tanh",
-                 task: str = "regression"):
+                 task: str = "regression", seed: int | None = None):
         super().__init__()
         for name, value in (("n_inputs", n_inputs), ("n_hidden", n_hidden)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         _check_choice("activation", activation, tuple(ACTIVATIONS))
         _check_choice("task", task, TASKS)
-        self.hidden = nn.Linear(int(n_inputs), int(n_hidden))
-        self.output = nn.Linear(int(n_hidden), 1)
+        with _seeded(seed):
+            self.hidden = nn.Linear(int(n_inputs), int(n_hidden))
+            self.output = nn.Linear(int(n_hidden), 1)
         self.activation = activation
         self.task = task
         self.meta: dict = {}
@@ -85,19 +101,21 @@ class DeepMLP(nn.Module):
     """A perceptron with several hidden layers, for the chapters on deep nets.
 
     ``hidden`` is still the first layer, so first-layer measures (``weight_sum``) apply, but
-    only the first layer's weights are tied to one input each.
+    only the first layer's weights are tied to one input each. ``seed`` fixes the initial
+    weights without touching torch's global random generator.
     """
 
     def __init__(self, n_inputs: int, hidden_sizes: Sequence[int] = (64, 32),
-                 activation: str = "relu", task: str = "regression"):
+                 activation: str = "relu", task: str = "regression", seed: int | None = None):
         super().__init__()
         _check_choice("activation", activation, tuple(ACTIVATIONS))
         _check_choice("task", task, TASKS)
         if not hidden_sizes:
             raise ValueError("hidden_sizes must name at least one layer")
-        self.hidden = nn.Linear(n_inputs, hidden_sizes[0])
-        self.deeper = nn.ModuleList(nn.Linear(a, b) for a, b in zip(hidden_sizes, hidden_sizes[1:]))
-        self.output = nn.Linear(hidden_sizes[-1], 1)
+        with _seeded(seed):
+            self.hidden = nn.Linear(n_inputs, hidden_sizes[0])
+            self.deeper = nn.ModuleList(nn.Linear(a, b) for a, b in zip(hidden_sizes, hidden_sizes[1:]))
+            self.output = nn.Linear(hidden_sizes[-1], 1)
         self.activation = activation
         self.task = task
         self.meta: dict = {}

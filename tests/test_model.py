@@ -163,3 +163,16 @@ def test_without_early_stopping_the_last_weights_are_kept(friedman_data):
     rows = last.train_rows
     mse_last = np.mean((predict(last.model, X[rows]) - y[rows]) ** 2)
     assert mse_last == pytest.approx(h["train_loss"].iloc[-1], rel=0.05)
+
+
+def test_a_seed_fixes_the_initial_weights_without_touching_the_global_generator():
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    a, b, c = DeepMLP(4, (5, 3), seed=7), DeepMLP(4, (5, 3), seed=7), DeepMLP(4, (5, 3), seed=8)
+    assert torch.equal(torch.rand(3), expected_next)  # the global generator did not move
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert not torch.equal(a.hidden.weight, c.hidden.weight)
+    assert torch.equal(MLP(10, seed=1).hidden.weight, MLP(10, seed=1).hidden.weight)
+    with pytest.raises(ValueError, match="seed"):
+        MLP(10, seed=-1)
