@@ -598,8 +598,16 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
         parts.append("</tbody>\n</table>\n")
     parts.append("</main>\n</body>\n</html>\n")
     path = out / "index.html"
-    path.write_text(scrub_text("".join(parts)), encoding="utf-8")
+    _write_atomically(path, scrub_text("".join(parts)))
     return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a file under a temporary name and rename it: a reader sees the old or the new file,
+    never half of one."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _pm(mean, std) -> str:
@@ -612,9 +620,9 @@ def write_outputs(plan: Plan, out, statuses: list[dict], title: str) -> Path:
     """Write ``summary.csv``, ``agreement.csv`` and ``index.html`` for the runs of ``plan``."""
     out = Path(out)
     summary, agreement, runs_table, param_keys = collect(plan, out, statuses)
-    summary.to_csv(out / "summary.csv", index=False)
+    _write_atomically(out / "summary.csv", summary.to_csv(index=False))
     if agreement is not None:
-        agreement.to_csv(out / "agreement.csv", index=False)
+        _write_atomically(out / "agreement.csv", agreement.to_csv(index=False))
     elif (out / "agreement.csv").exists():
         (out / "agreement.csv").unlink()
     figures = _figures(summary, agreement, _group_keys(plan, param_keys))

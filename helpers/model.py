@@ -298,7 +298,7 @@ def train_many(X, y, *, seeds: Sequence[int], n_hidden: int = 20, activation: st
             best = {k: v.detach().clone() for k, v in params.items()}
             best_epoch[:] = len(train_hist)
 
-    train_hist, val_hist = np.array(train_hist), np.array(val_hist)
+    train_hist, val_hist = np.array(train_hist, dtype=np.float64), np.array(val_hist, dtype=np.float64)
     results = []
     for i, seed in enumerate(seeds):
         model = MLP(d, n_hidden, activation, task)
@@ -394,7 +394,9 @@ def train_module(model: nn.Module, X, y, *, epochs: int = 300, lr: float = 0.01,
     """Train any module (for example a ``DeepMLP``) with mini-batch Adam, in place.
 
     For models that ``train_many`` cannot batch. Seeded shuffling; returns the training loss
-    per epoch. The task (mean squared error or log-loss) is read from ``model.task``.
+    per epoch. The task (mean squared error or log-loss) is read from ``model.task``. Unlike
+    ``train``, it fits ``y`` as given: standardise a regression target yourself (a target with
+    mean 152, as diabetes', otherwise takes many epochs just to find its level).
     """
     X = torch.as_tensor(_as_float_array("X", X, (2,)), dtype=torch.float32)
     y = torch.as_tensor(_as_float_array("y", y, (1,)), dtype=torch.float32)

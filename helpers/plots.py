@@ -113,23 +113,30 @@ def loss_curves(history: pd.DataFrame, *, ax=None, best_epoch: int | None = None
 
 
 def network_diagram(model, *, feature_names: Sequence[str] | None = None, ax=None,
-                    max_width: float = 4.0, title: str | None = None):
+                    max_width: float = 4.0, title: str | None = None, per_layer: bool = True):
     """The one-hidden-layer net as a diagram: line width ~ |weight|, colour = sign
-    (red positive, blue negative); input nodes on the left, the output on the right."""
+    (red positive, blue negative); input nodes on the left, the output on the right.
+
+    With ``per_layer`` (the default) each layer's widths are scaled to its own largest weight:
+    ``train`` folds the target's scale into the output weights, which would otherwise dwarf the
+    input weights. ``per_layer=False`` uses one scale for both layers."""
     W1 = model.hidden.weight.detach().numpy()
     v = model.output.weight.detach().numpy()[0]
     h, d = W1.shape
     names = list(feature_names) if feature_names is not None else [f"x{i + 1}" for i in range(d)]
     ax = _ax(ax, (6, 0.28 * max(d, h) + 1))
     y_in, y_hid = np.linspace(1, 0, d), np.linspace(1, 0, h)
-    scale = max_width / max(np.abs(W1).max(), np.abs(v).max(), 1e-12)
+    if per_layer:
+        scale_in, scale_out = (max_width / max(np.abs(w).max(), 1e-12) for w in (W1, v))
+    else:
+        scale_in = scale_out = max_width / max(np.abs(W1).max(), np.abs(v).max(), 1e-12)
     for j in range(h):
         for i in range(d):
             w = W1[j, i]
             ax.plot([0, 1], [y_in[i], y_hid[j]], color="tab:red" if w > 0 else "tab:blue",
-                    lw=abs(w) * scale, alpha=0.6, solid_capstyle="round")
+                    lw=abs(w) * scale_in, alpha=0.6, solid_capstyle="round")
         ax.plot([1, 2], [y_hid[j], 0.5], color="tab:red" if v[j] > 0 else "tab:blue",
-                lw=abs(v[j]) * scale, alpha=0.6)
+                lw=abs(v[j]) * scale_out, alpha=0.6)
     ax.scatter(np.zeros(d), y_in, s=60, color="white", edgecolor="black", zorder=3)
     ax.scatter(np.ones(h), y_hid, s=40, color="lightgrey", edgecolor="black", zorder=3)
     ax.scatter([2], [0.5], s=80, color="white", edgecolor="black", zorder=3)
@@ -138,23 +145,29 @@ def network_diagram(model, *, feature_names: Sequence[str] | None = None, ax=Non
     ax.text(2.08, 0.5, "output", ha="left", va="center", fontsize=8)
     ax.set_xlim(-0.6, 2.5)
     ax.axis("off")
-    ax.set_title(title or "line width ~ |weight|; red positive, blue negative")
+    ax.set_title(title or ("line width ~ |weight|" + (" (each layer to its own scale)" if per_layer else "")
+                           + "; red positive, blue negative"))
     return ax
 
 
 def local_strip(importance: Importance, *, ax=None, max_rows: int = 300, seed: int = 0,
                 xlabel: str = "per-row value"):
     """The per-row values (``importance.local``) of each input as a strip plot: the distribution
-    behind a global number (one dot per row, a random subset of ``max_rows`` rows)."""
+    behind a global number (one dot per row, a random subset of ``max_rows`` rows, and a small
+    vertical jitter; both drawn with ``seed``)."""
     if importance.local is None:
         raise ValueError(f"{importance.method} has no per-row values to plot")
     local = importance.local
     if len(local) > max_rows:
         local = local.sample(max_rows, random_state=seed)
-    long = local.melt(var_name="feature", value_name="value")
-    ax = _ax(ax, (6, 0.3 * local.shape[1] + 1))
-    sns.stripplot(data=long, x="value", y="feature", size=2.5, alpha=0.5, jitter=0.25, ax=ax,
-                  hue="feature", legend=False, palette="deep")
+    features = list(local.columns)
+    ax = _ax(ax, (6, 0.3 * len(features) + 1))
+    rng = np.random.default_rng(seed)  # the jitter is seeded too: the same picture on every run
+    for k, (name, colour) in enumerate(zip(features, sns.color_palette("deep", len(features)))):
+        values = local[name].to_numpy(dtype=float)
+        ax.scatter(values, k + rng.uniform(-0.25, 0.25, len(values)), s=5, alpha=0.5, color=colour, lw=0)
+    ax.set_yticks(range(len(features)), features)
+    ax.set_ylim(len(features) - 0.5, -0.5)
     ax.axvline(0, color="grey", lw=0.6)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("")
@@ -225,3 +238,52 @@ def samples_plot(importance: Importance, *, ax=None, title: str | None = None,
     ax.set_title(title or f"{importance.method}: {len(samples)} {samples.index.name or 'repeat'}s "
                           "(black: mean and one std)")
     return ax
+
+
+def image_maps(maps, *, titles: Sequence[str] | None = None, shape: tuple[int, int] = (8, 8),
+               signed: bool | None = None, ncols: int | None = None, size: float = 1.5,
+               suptitle: str | None = None):
+    """Per-input values drawn as small images, one panel per map: for inputs that are pixels
+    (the 8x8 digits of chapter 11: the images themselves, importance maps, attributions).
+
+    ``maps`` is a sequence of arrays or Series of ``shape[0] * shape[1]`` values in row-major
+    order (pixel ``r * shape[1] + c`` at row ``r``, column ``c``), or a dict ``title -> values``.
+    A map with negative values (or every map, with ``signed=True``) is drawn on a diverging scale
+    centred on 0 and symmetric per panel (red positive, blue negative); the others in greys from 0
+    (white) to their own maximum (black). Each panel is scaled on its own, so compare patterns,
+    not shades, across panels. Returns the flat array of axes.
+    """
+    if isinstance(maps, dict):
+        titles, maps = list(maps), list(maps.values())
+    maps = [np.asarray(m, dtype=float).reshape(-1) for m in maps]
+    if not maps:
+        raise ValueError("image_maps needs at least one map")
+    size_needed = shape[0] * shape[1]
+    for k, m in enumerate(maps):
+        if m.size != size_needed:
+            raise ValueError(f"map {k} has {m.size} values; shape {shape} needs {size_needed}")
+    if titles is not None and len(titles) != len(maps):
+        raise ValueError(f"{len(titles)} titles for {len(maps)} maps")
+    ncols = min(len(maps), ncols or len(maps))
+    nrows = int(np.ceil(len(maps) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if suptitle else 0)),
+                             squeeze=False)
+    axes = axes.ravel()
+    for k, (ax, m) in enumerate(zip(axes, maps)):
+        img = m.reshape(shape)
+        diverging = signed if signed is not None else bool((img < 0).any())
+        top = float(np.abs(img).max()) or 1.0
+        if diverging:
+            ax.imshow(img, cmap="RdBu_r", vmin=-top, vmax=top)
+        else:
+            ax.imshow(img, cmap="Greys", vmin=0, vmax=top)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=8)
+    for ax in axes[len(maps):]:
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=9)
+    return axes

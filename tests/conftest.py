@@ -66,13 +66,28 @@ def run_batch_command(config, out, *extra, timeout=300):
 
 
 @pytest.fixture(scope="session")
-def small_batch(tmp_path_factory):
-    """The small batch, run once: ``.config``, ``.out``, ``.result`` (the CompletedProcess)."""
-    folder = tmp_path_factory.mktemp("batch")
-    rows = "\n".join(f"{i},{'oops' if i == 7 else 0.5 * i},{i % 5}" for i in range(40))
-    (folder / "bad.csv").write_text("pressure,flow,y\n" + rows + "\n")
-    config = folder / "small.yaml"
-    config.write_text(SMALL_BATCH.format(notebook=KIT_ROOT / "notebooks" / "report.ipynb"))
-    out = folder / "out"
-    result = run_batch_command(config, out, "--jobs", "2")
-    return SimpleNamespace(config=config, out=out, result=result, folder=folder)
+def small_batch(tmp_path_factory, worker_id):
+    """The small batch, run once per test run: ``.config``, ``.out``, ``.result`` (the
+    CompletedProcess with ``returncode``, ``stdout``, ``stderr``).
+
+    With pytest-xdist each worker has its own session, so the first worker to ask runs the batch
+    in a folder all workers share, under a lock, and saves its result; the others read it.
+    """
+    import fcntl
+    import json
+
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    folder = shared / "small-batch"
+    folder.mkdir(exist_ok=True)
+    saved = folder / "result.json"
+    with open(shared / "small-batch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.exists():
+            rows = "\n".join(f"{i},{'oops' if i == 7 else 0.5 * i},{i % 5}" for i in range(40))
+            (folder / "bad.csv").write_text("pressure,flow,y\n" + rows + "\n")
+            config = folder / "small.yaml"
+            config.write_text(SMALL_BATCH.format(notebook=KIT_ROOT / "notebooks" / "report.ipynb"))
+            done = run_batch_command(config, folder / "out", "--jobs", "2")
+            saved.write_text(json.dumps({"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}))
+    result = SimpleNamespace(**json.loads(saved.read_text()))
+    return SimpleNamespace(config=folder / "small.yaml", out=folder / "out", result=result, folder=folder)
