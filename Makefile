@@ -21,9 +21,12 @@ report: $(STAMP)
 	$(BIN)/python -m helpers.batch params/default.yaml --out reports --jobs $(JOBS)
 
 ## test: unit tests, reference cross-checks, the committed notebooks (nbval), the batch runner
+# Two pytest workers on one thread each: two workers with two threads apiece on a 2-core machine
+# run half as fast. The committed notebooks were executed on two threads, so nbval also checks
+# that their printed numbers do not depend on the thread count.
 test: $(STAMP)
 	bash tests/setup_browser.sh || true
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
 
 ## course: execute every chapter with papermill -> site/index.html and one page per chapter
 course: $(STAMP)

@@ -9,8 +9,9 @@ building every other chapter.
 
 ``python -m helpers.course --refresh [NOTEBOOK ...]`` is for the kit's authors: it re-executes the
 committed notebooks *in place* (all of ``notebooks/*.ipynb`` by default), so that their stored
-outputs, which nbval compares and the web shows, match the code. It runs on one thread and
-scrubs machine paths from the outputs.
+outputs, which nbval compares and the web shows, match the code. It runs on two threads (``make
+test`` on one, so that nbval checks that outputs do not depend on the thread count) and scrubs
+machine paths from the outputs.
 """
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def build_chapter(notebook: str, out: str, timeout: float = 600) -> dict:
 def refresh(notebook, timeout: float = 600) -> float:
     """Execute a committed notebook in place, in its own folder, and return the seconds it took.
 
-    Every cell runs (nbclient, the ``python3`` kernel, one thread); outputs are replaced, machine
+    Every cell runs (nbclient, the ``python3`` kernel, two threads); outputs are replaced, machine
     paths scrubbed, per-cell timing metadata dropped, and solution cells (tagged ``solution``) are
     marked collapsed for Jupyter. Raises the notebook's error if a cell fails (nothing is written).
     """
@@ -84,7 +85,9 @@ def refresh(notebook, timeout: float = 600) -> float:
 
     notebook = Path(notebook).resolve()
     nb = nbformat.read(notebook, as_version=4)
-    os.environ["OMP_NUM_THREADS"] = "1"
+    # two threads here, one in `make test`: nbval then checks on every run that the printed
+    # numbers do not depend on the thread count
+    os.environ["OMP_NUM_THREADS"] = "2"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
