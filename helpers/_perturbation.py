@@ -15,27 +15,35 @@ that the other columns do not explain. All three share one core (``_scores``):
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
 from helpers._base import (Importance, as_matrix, as_target, check_choice, check_model,
                            check_positive_int, forward_fn, frame, one_hidden_layer, resolve_names,
                            series)
-from helpers.model import MLP
+from helpers.model import MLP, _one_thread
 
 METRICS = ("mse", "log_loss", "accuracy")
 # Elements of one batched pass: hidden units x rows for the MLP path, inputs x rows for the
-# generic path. 2**22 float32 numbers are 16 MB.
-_BATCH_ELEMENTS = 2 ** 21
+# generic path. 2**20 float32 numbers are 4 MB: big enough that per-call overhead is small,
+# small enough to stay in cache between the steps of one pass.
+_BATCH_ELEMENTS = 2 ** 20
 
 
 # ---------------------------------------------------------------- shared pieces
 def _is_binary(model: nn.Module) -> bool:
     return getattr(model, "task", "regression") == "binary"
+
+
+def _unit_permutations(rng: np.random.Generator, n_repeats: int, n: int) -> np.ndarray:
+    """The next unit's row permutations, (n_repeats, n): ``rng.permuted`` along the rows of
+    ``n_repeats`` copies of ``0 .. n-1``. C order: ``Generator.permuted`` returns a column-major
+    array here, and gathers along such an index come out transposed, six times slower downstream."""
+    return np.ascontiguousarray(rng.permuted(np.broadcast_to(np.arange(n), (n_repeats, n)), axis=1))
 
 
 def _permutations(rng: np.random.Generator, n_units: int, n_repeats: int, n: int) -> np.ndarray:
@@ -44,8 +52,21 @@ def _permutations(rng: np.random.Generator, n_units: int, n_repeats: int, n: int
     Drawn unit by unit in order, so unit ``k`` gets the same permutations whatever the other
     units are: a group of one column equals a plain permutation of that column with the same seed.
     """
-    rows = np.broadcast_to(np.arange(n), (n_repeats, n))
-    return np.stack([rng.permuted(rows, axis=1) for _ in range(n_units)])
+    return np.stack([_unit_permutations(rng, n_repeats, n) for _ in range(n_units)])
+
+
+def _permutation_stream(rng: np.random.Generator, n_units: int, n_repeats: int, n: int):
+    """The same permutations as ``_permutations``, one unit at a time, each drawn in a background
+    thread while the caller evaluates the previous unit (numpy's shuffle releases the GIL, and so
+    does torch's arithmetic): on two cores the drawing costs almost nothing. The draws stay in
+    order, one at a time, so the numbers are those of ``_permutations``."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_unit_permutations, rng, n_repeats, n)
+        for k in range(n_units):
+            current = pending.result()
+            if k + 1 < n_units:
+                pending = pool.submit(_unit_permutations, rng, n_repeats, n)
+            yield current
 
 
 def _metric(metric, model: nn.Module, y: np.ndarray):
@@ -92,22 +113,25 @@ def _folded_layers(model: nn.Module):
     return {"sigmoid": torch.sigmoid_, "relu": torch.relu_}[model.activation], W1, b1, v, b2
 
 
-def _scores(model, X, units, base, shuf, perms, loss):
+def _scores(model, X, units, base, shuf, seed, n_repeats, loss):
     """Loss of the model on every shuffled copy, and on X itself.
 
     Copy (unit k, repeat r) replaces the columns ``units[k]`` by ``base[t, j] + shuf[p[t], j]``
-    at row t, with ``p = perms[k, r]``: ``base = 0, shuf = X`` is a plain permutation.
+    at row t, with ``p = perms[k, r]`` and ``perms = _permutations(default_rng(seed), ...)``:
+    ``base = 0, shuf = X`` is a plain permutation.
     Returns (losses (n_repeats, n_units), baseline loss, whether the MLP path was used).
     """
     n, d = X.shape
-    n_units, n_repeats, _ = perms.shape
+    n_units = len(units)
     out = np.empty((n_repeats, n_units))
     fast = _fast_path(model)
     f32 = torch.float32
     offset = torch.as_tensor(base - X, dtype=f32)                              # new - x = offset + shuf[p]
     shuf_t = torch.as_tensor(shuf, dtype=f32)
-    perms_t = torch.as_tensor(perms)
-    with torch.no_grad():
+    stream = _permutation_stream(np.random.default_rng(seed), n_units, n_repeats, n)
+    # one thread: these are many medium-sized element-wise passes, and on a small machine waking
+    # a second thread for each costs more than it gains (measured in bench/speed.py)
+    with torch.no_grad(), _one_thread():
         if fast:
             # hidden units along the middle axis, rows last: (batch, h, n) keeps the rows contiguous
             act, W1, b1, v, b2 = _folded_layers(model)
@@ -125,10 +149,11 @@ def _scores(model, X, units, base, shuf, perms, loss):
             baseline = loss(f(Xt)[None])[0]
             step = max(1, min(n_repeats, _BATCH_ELEMENTS // (n * d)))
             Xb = Xt.repeat(step, 1, 1)
-        for k, cols in enumerate(units):
+        for k, (cols, perms_k) in enumerate(zip(units, stream)):
             idx = torch.as_tensor(list(cols))
+            perms_k = torch.from_numpy(perms_k)
             for start in range(0, n_repeats, step):
-                P = perms_t[k, start:start + step]                              # (b, n)
+                P = perms_k[start:start + step]                                 # (b, n)
                 b = len(P)
                 if fast:
                     Hb = H[:b]
@@ -243,8 +268,7 @@ def permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed: int = 0,
     Xa, ya, names, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names)
     seed = _check_seed(seed)
     n, d = Xa.shape
-    perms = _permutations(np.random.default_rng(seed), d, n_repeats, n)
-    losses, baseline, fast = _scores(model, Xa, [[j] for j in range(d)], np.zeros_like(Xa), Xa, perms, loss)
+    losses, baseline, fast = _scores(model, Xa, [[j] for j in range(d)], np.zeros_like(Xa), Xa, seed, n_repeats, loss)
     return _result("permutation", losses, baseline, higher, names,
                    {"metric": name, "n_repeats": n_repeats, "seed": seed, "fast_path": fast})
 
@@ -330,9 +354,7 @@ def grouped_permutation(model: nn.Module, X, y, *, groups, n_repeats: int = 10, 
     Xa, ya, names, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names)
     seed = _check_seed(seed)
     labels, units = _resolve_groups(groups, names)
-    n = Xa.shape[0]
-    perms = _permutations(np.random.default_rng(seed), len(units), n_repeats, n)
-    losses, baseline, fast = _scores(model, Xa, units, np.zeros_like(Xa), Xa, perms, loss)
+    losses, baseline, fast = _scores(model, Xa, units, np.zeros_like(Xa), Xa, seed, n_repeats, loss)
     result = _result("grouped_permutation", losses, baseline, higher, labels,
                      {"metric": name, "n_repeats": n_repeats, "seed": seed, "fast_path": fast,
                       "groups": {lab: [names[j] for j in u] for lab, u in zip(labels, units)}})
@@ -411,8 +433,7 @@ def conditional_permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed
     seed = _check_seed(seed)
     n, d = Xa.shape
     fitted, resid, r2 = _linear_conditional(Xa)
-    perms = _permutations(np.random.default_rng(seed), d, n_repeats, n)
-    losses, baseline, fast = _scores(model, Xa, [[j] for j in range(d)], fitted, resid, perms, loss)
+    losses, baseline, fast = _scores(model, Xa, [[j] for j in range(d)], fitted, resid, seed, n_repeats, loss)
     return _result("conditional_permutation", losses, baseline, higher, names,
                    {"metric": name, "n_repeats": n_repeats, "seed": seed, "fast_path": fast,
                     "r2": series(r2, names), "conditional": "linear (OLS on the other inputs)"})
