@@ -537,7 +537,9 @@ def as_estimator(model: nn.Module):
     """
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-    class _Regressor(RegressorMixin, BaseEstimator):
+    class _Fixed(BaseEstimator):
+        """Already fitted: ``fit`` keeps the net's weights as they are."""
+
         def __init__(self, net=None):
             self.net = net
 
@@ -547,20 +549,12 @@ def as_estimator(model: nn.Module):
         def __sklearn_is_fitted__(self):
             return True
 
+    class _Regressor(RegressorMixin, _Fixed):
         def predict(self, X):
             return predict(self.net, X)
 
-    class _Classifier(ClassifierMixin, BaseEstimator):
+    class _Classifier(ClassifierMixin, _Fixed):
         classes_ = np.array([0.0, 1.0])
-
-        def __init__(self, net=None):
-            self.net = net
-
-        def fit(self, X, y=None):
-            return self
-
-        def __sklearn_is_fitted__(self):
-            return True
 
         def predict_proba(self, X):
             p = predict(self.net, X)
