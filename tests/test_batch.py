@@ -92,11 +92,24 @@ def test_a_second_call_skips_finished_runs(small_batch):
     ("parameters:\n  measures: [gradient, shapely]\ngrid:\n  seed: [0]\n", "shapely"),
 ], ids=["unknown-parameter", "wrong-type", "float-for-int", "empty-grid", "empty-values",
         "missing-notebook", "not-a-mapping", "unknown-top-level-key", "unknown-measure"])
-def test_a_bad_config_exits_2_naming_the_key(tmp_path, body, key):
+def test_a_bad_config_exits_2_naming_the_key(tmp_path, capsys, body, key):
+    """In-process (the command's own main), so each case costs no interpreter start."""
+    from helpers.batch import main
     config = tmp_path / "bad.yaml"
     config.write_text(body)
+    status = main([str(config), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert key in err and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()  # checked before anything runs
+
+
+def test_a_bad_config_as_a_user_runs_it(tmp_path):
+    """The same through ``python -m helpers.batch``: exit status 2, the key on stderr, no traceback."""
+    config = tmp_path / "bad.yaml"
+    config.write_text("parameters:\n  measures: [gradient, shapely]\ngrid:\n  seed: [0]\n")
     result = run_batch_command(config, tmp_path / "out", timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert key in result.stderr, result.stderr
+    assert "'shapely'" in result.stderr and "did you mean 'shapley'" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "out").exists()  # checked before anything runs
+    assert not (tmp_path / "out").exists()
