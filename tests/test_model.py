@@ -208,3 +208,20 @@ def test_as_estimator_is_a_fitted_scikit_learn_model_with_the_nets_predictions()
     assert -get_scorer("neg_log_loss")(cls, X, label) == pytest.approx(log_loss(label, proba[:, 1]))
     with pytest.raises(ValueError, match="torch.nn.Module"):
         as_estimator("net")
+
+
+def test_the_kits_adam_equals_torch_optim_adam_bit_for_bit(friedman_data):
+    from helpers.model import Adam
+    X, y, _, _ = friedman_data
+    X, y = torch.as_tensor(X[:200], dtype=torch.float32), torch.as_tensor(y[:200], dtype=torch.float32)
+    nets = [MLP(10, seed=3), MLP(10, seed=3)]
+    optimisers = [Adam(nets[0].parameters(), lr=0.01, weight_decay=1e-3),
+                  torch.optim.Adam(nets[1].parameters(), lr=0.01, weight_decay=1e-3)]
+    for _ in range(150):
+        for net, opt in zip(nets, optimisers):
+            opt.zero_grad(set_to_none=True)
+            ((net(X) - y) ** 2).mean().backward()
+            opt.step()
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        assert torch.equal(a, b)
+    assert not torch.equal(nets[0].hidden.weight, MLP(10, seed=3).hidden.weight)  # it did train
