@@ -26,7 +26,7 @@ from torch import nn
 
 from helpers._base import (Importance, as_matrix, check_choice, check_model, check_positive_int,
                            column_std, forward_fn, frame, one_hidden_layer, resolve_names, series)
-from helpers.model import MLP
+from helpers.model import is_plain_mlp
 
 METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
 # Generic path: at most this many rows (each of d inputs) go through the model at once.
@@ -80,8 +80,7 @@ def _one_blas_thread():
 
 def _mlp_weights(model: nn.Module):
     """(W1 (h, d), b1, v, b2, activation) of the kit's MLP with its own forward; None otherwise."""
-    if (isinstance(model, MLP) and type(model).forward is MLP.forward
-            and type(model).hidden_activations is MLP.hidden_activations and model.activation in _SLOPES):
+    if is_plain_mlp(model) and model.activation in _SLOPES:
         return (*one_hidden_layer(model), model.activation)
     return None
 

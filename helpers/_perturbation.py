@@ -22,10 +22,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers._base import (Importance, as_matrix, as_target, check_choice, check_model,
+from helpers._base import (Importance, as_matrix, as_target, check_choice, check_model, check_seed,
                            check_positive_int, forward_fn, frame, one_hidden_layer, resolve_names,
                            series)
-from helpers.model import MLP, _one_thread
+from helpers.model import _one_thread, is_plain_mlp
 
 METRICS = ("mse", "log_loss", "accuracy")
 # Elements of one batched pass: hidden units x rows for the MLP path, inputs x rows for the
@@ -46,20 +46,14 @@ def _unit_permutations(rng: np.random.Generator, n_repeats: int, n: int) -> np.n
     return np.ascontiguousarray(rng.permuted(np.broadcast_to(np.arange(n), (n_repeats, n)), axis=1))
 
 
-def _permutations(rng: np.random.Generator, n_units: int, n_repeats: int, n: int) -> np.ndarray:
-    """Row permutations, (n_units, n_repeats, n): one per (input or group, repeat).
-
-    Drawn unit by unit in order, so unit ``k`` gets the same permutations whatever the other
-    units are: a group of one column equals a plain permutation of that column with the same seed.
-    """
-    return np.stack([_unit_permutations(rng, n_repeats, n) for _ in range(n_units)])
-
-
 def _permutation_stream(rng: np.random.Generator, n_units: int, n_repeats: int, n: int):
-    """The same permutations as ``_permutations``, one unit at a time, each drawn in a background
-    thread while the caller evaluates the previous unit (numpy's shuffle releases the GIL, and so
-    does torch's arithmetic): on two cores the drawing costs almost nothing. The draws stay in
-    order, one at a time, so the numbers are those of ``_permutations``."""
+    """Row permutations, one (n_repeats, n) array per unit (input or group), in order.
+
+    Drawn unit by unit from ``rng``, so unit ``k`` gets the same permutations whatever the other
+    units are: a group of one column equals a plain permutation of that column with the same seed.
+    Each unit's draw runs in a background thread while the caller evaluates the previous unit
+    (numpy's shuffle releases the GIL, and so does torch's arithmetic): on two cores the drawing
+    costs almost nothing, and the draws stay in order, one at a time."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(_unit_permutations, rng, n_repeats, n)
         for k in range(n_units):
@@ -98,11 +92,6 @@ def _metric(metric, model: nn.Module, y: np.ndarray):
     return metric, lambda out: ((out > 0).double() == yt).double().mean(1).numpy(), True
 
 
-def _fast_path(model: nn.Module) -> bool:
-    """True for the kit's one-hidden-layer ``MLP`` with its own forward pass."""
-    return isinstance(model, MLP) and type(model).forward is MLP.forward
-
-
 def _folded_layers(model: nn.Module):
     """(in-place activation, W1, b1, v, b2) of a one-hidden-layer MLP, float64, with tanh written
     as ``tanh(z) = 2 sigmoid(2z) - 1`` and the factors folded into the weights: torch's CPU
@@ -117,14 +106,14 @@ def _scores(model, X, units, base, shuf, seed, n_repeats, loss):
     """Loss of the model on every shuffled copy, and on X itself.
 
     Copy (unit k, repeat r) replaces the columns ``units[k]`` by ``base[t, j] + shuf[p[t], j]``
-    at row t, with ``p = perms[k, r]`` and ``perms = _permutations(default_rng(seed), ...)``:
+    at row t, with ``p`` the r-th permutation of unit k from ``_permutation_stream(default_rng(seed), ...)``:
     ``base = 0, shuf = X`` is a plain permutation.
     Returns (losses (n_repeats, n_units), baseline loss, whether the MLP path was used).
     """
     n, d = X.shape
     n_units = len(units)
     out = np.empty((n_repeats, n_units))
-    fast = _fast_path(model)
+    fast = is_plain_mlp(model)
     f32 = torch.float32
     offset = torch.as_tensor(base - X, dtype=f32)                              # new - x = offset + shuf[p]
     shuf_t = torch.as_tensor(shuf, dtype=f32)
@@ -194,12 +183,6 @@ def _prepare(model, X, y, n_repeats, metric, feature_names):
     return Xa, ya, names, n_repeats, name, loss, higher
 
 
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 # ---------------------------------------------------------------- the measures
 def permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed: int = 0,
                 metric: str | Callable | None = None, feature_names: Sequence[str] | None = None) -> Importance:
@@ -266,7 +249,7 @@ def permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed: int = 0,
     >>> imp.values.sort_values(ascending=False).head(3)                  # doctest: +SKIP
     """
     Xa, ya, names, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     n, d = Xa.shape
     losses, baseline, fast = _scores(model, Xa, [[j] for j in range(d)], np.zeros_like(Xa), Xa, seed, n_repeats, loss)
     return _result("permutation", losses, baseline, higher, names,
@@ -352,7 +335,7 @@ def grouped_permutation(model: nn.Module, X, y, *, groups, n_repeats: int = 10, 
     back the problem of the plain measure.
     """
     Xa, ya, names, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     labels, units = _resolve_groups(groups, names)
     losses, baseline, fast = _scores(model, Xa, units, np.zeros_like(Xa), Xa, seed, n_repeats, loss)
     result = _result("grouped_permutation", losses, baseline, higher, labels,
@@ -430,7 +413,7 @@ def conditional_permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed
     another input scores near 0: "adds nothing beyond the others" is not "does not matter".
     """
     Xa, ya, names, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     n, d = Xa.shape
     fitted, resid, r2 = _linear_conditional(Xa)
     losses, baseline, fast = _scores(model, Xa, [[j] for j in range(d)], fitted, resid, seed, n_repeats, loss)

@@ -15,7 +15,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from helpers._base import Importance, as_matrix, as_target, check_choice, frame, resolve_names, series
+from helpers._base import (Importance, as_matrix, as_target, check_choice, check_model, forward_fn, frame,
+                           resolve_names, series)
+from helpers._perturbation import _metric
 from helpers.model import TASKS, train_many
 
 FILLS = ("mean", "median", "constant")
@@ -36,14 +38,12 @@ def _fill_values(X: np.ndarray, fill: str, value) -> np.ndarray:
     return v
 
 
-def _loss(model: nn.Module, X: np.ndarray, y: np.ndarray, task: str) -> float:
-    """Mean squared error (regression) or log-loss (binary) of the model on (X, y)."""
+def _loss(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
+    """The model's default loss on (X, y), as permutation importance computes it: mean squared
+    error for a regression, log-loss for a binary model."""
+    _, loss, _ = _metric(None, model, y)
     with torch.no_grad():
-        out = model(torch.as_tensor(X, dtype=torch.float32)).double()
-    yt = torch.as_tensor(y)
-    if task == "binary":
-        return float((nn.functional.softplus(out) - yt * out).mean())
-    return float(((out - yt) ** 2).mean())
+        return float(loss(forward_fn(model)(torch.as_tensor(X, dtype=torch.float32))[None])[0])
 
 
 def _replaced(X: np.ndarray, i: int, fill_value: float) -> np.ndarray:
@@ -54,7 +54,7 @@ def _replaced(X: np.ndarray, i: int, fill_value: float) -> np.ndarray:
 
 def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 1, 2),
              retrain: bool = True, X_test=None, y_test=None, test_size: float = 0.25,
-             train_kwargs: dict | None = None, feature_names=None) -> Importance:
+             train_kwargs: dict | None = None, models=None, feature_names=None) -> Importance:
     """Drop and retrain: the held-out loss increase when an input is replaced by a constant and
     the net is trained again.
 
@@ -90,6 +90,11 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
     train_kwargs : dict, optional
         Options for the training (see ``helpers.model.train``: ``n_hidden``, ``activation``,
         ``task``, ``epochs``, ``lr``, ``weight_decay``, ``patience`` ...); not ``seed``.
+    models : sequence of nn.Module, optional
+        The baseline nets, one per seed, already trained on these training rows with these seeds
+        and ``train_kwargs`` (for example ``info["models"]`` of an earlier call, or the nets a
+        report trained): they are used as they are instead of being trained again. Nets trained
+        otherwise make the comparison unfair: the increase then mixes in their difference.
     feature_names : sequence of str, optional
         Names of the d inputs; default the columns of a DataFrame ``X``, or ``x1 .. xd``.
 
@@ -99,7 +104,9 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
         ``method="ablation"`` (``"ablation_no_retrain"`` with ``retrain=False``); ``values`` the
         mean loss increase; ``std`` its standard deviation over seeds (ddof=1; 0 for one seed);
         ``samples`` one row per seed; ``info``: ``baseline_loss`` and ``loss`` per seed, ``fill``,
-        ``fill_values``, ``retrain``, ``n_nets`` (nets trained), ``models`` (the baseline nets).
+        ``fill_values``, ``retrain``, ``n_nets`` (nets trained here), ``models`` (the baseline
+        nets) and ``retrained`` (seed -> the d nets trained without each input; empty with
+        ``retrain=False``).
 
     When it misleads
     ----------------
@@ -153,19 +160,27 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
         yte = as_target(y_test, len(Xte), "y_test")
     fill_values = _fill_values(Xtr, fill, value)
 
-    if retrain:  # net 0..k-1: baselines; then input i of seed s at k + s * d + i
-        data = [Xtr] * len(seeds) + [_replaced(Xtr, i, fill_values[i]) for _ in seeds for i in range(d)]
-        net_seeds = list(seeds) + [s for s in seeds for _ in range(d)]
-        results = train_many(np.stack(data), ytr, seeds=net_seeds, **kwargs)
-    else:
-        results = train_many(Xtr, ytr, seeds=seeds, **kwargs)
-    baselines = [r.model for r in results[:len(seeds)]]
-    base_loss = np.array([_loss(m, Xte, yte, task) for m in baselines])
+    if models is not None:
+        baselines = list(models)
+        if len(baselines) != len(seeds):
+            raise ValueError(f"models must hold one baseline net per seed ({len(seeds)}), got {len(baselines)}")
+        for m in baselines:
+            check_model(m, d)
+    # the nets to train, in one batched call: the baselines (unless given), then input i of each seed
+    data, net_seeds = ([], []) if models is not None else ([Xtr] * len(seeds), list(seeds))
+    if retrain:
+        data += [_replaced(Xtr, i, fill_values[i]) for _ in seeds for i in range(d)]
+        net_seeds += [s for s in seeds for _ in range(d)]
+    trained = [r.model for r in train_many(np.stack(data), ytr, seeds=net_seeds, **kwargs)] if data else []
+    if models is None:
+        baselines, trained = trained[:len(seeds)], trained[len(seeds):]
+    retrained = {s: trained[k * d:(k + 1) * d] for k, s in enumerate(seeds)} if retrain else {}
+    base_loss = np.array([_loss(m, Xte, yte) for m in baselines])
     loss = np.empty((len(seeds), d))
-    for s in range(len(seeds)):
+    for k, s in enumerate(seeds):
         for i in range(d):
-            model = results[len(seeds) + s * d + i].model if retrain else baselines[s]
-            loss[s, i] = _loss(model, _replaced(Xte, i, fill_values[i]), yte, task)
+            model = retrained[s][i] if retrain else baselines[k]
+            loss[k, i] = _loss(model, _replaced(Xte, i, fill_values[i]), yte)
     increase = loss - base_loss[:, None]
     samples = frame(increase, names)
     samples.index = pd.Index(seeds, name="seed")
@@ -175,4 +190,5 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
                       {"baseline_loss": pd.Series(base_loss, index=pd.Index(seeds, name="seed")),
                        "loss": frame(loss, names).set_index(pd.Index(seeds, name="seed")),
                        "fill": fill, "fill_values": series(fill_values, names), "retrain": bool(retrain),
-                       "n_nets": len(results), "models": baselines, "metric": "log_loss" if task == "binary" else "mse"})
+                       "n_nets": len(net_seeds), "models": baselines, "retrained": retrained,
+                       "metric": "log_loss" if task == "binary" else "mse"})

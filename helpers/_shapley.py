@@ -29,9 +29,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers._base import (Importance, as_matrix, check_choice, check_model, check_positive_int,
+from helpers._base import (Importance, as_matrix, check_choice, check_model, check_positive_int, check_seed,
                            forward_fn, frame, one_hidden_layer, resolve_names, series)
-from helpers.model import MLP
+from helpers.model import ACTIVATIONS, MLP, is_plain_mlp
 
 METHODS = ("auto", "exact", "sampling")
 MAX_EXACT = 12
@@ -87,7 +87,7 @@ def _sampled_orderings(d: int, n_permutations: int, seed: int) -> tuple[np.ndarr
 def _values_mlp(model: MLP, X: np.ndarray, B: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """v_x(S) for every coalition (rows of ``masks``) and row of ``X``: (n_masks, n), float64."""
     W1, b1, v, b2 = one_hidden_layer(model)
-    act = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}[model.activation]
+    act = ACTIVATIONS[model.activation]
     M = torch.as_tensor(masks, dtype=torch.float64)
     Xt, Bt = torch.as_tensor(X), torch.as_tensor(B)
     W1t = torch.as_tensor(W1)
@@ -132,7 +132,7 @@ def coalition_values(model: nn.Module, X, background, masks) -> np.ndarray:
     of ``X``, as an (n_masks, n) array; ``f`` is the raw output (the logit of a binary model)."""
     X, B = np.asarray(X, dtype=np.float64), np.asarray(background, dtype=np.float64)
     masks = np.asarray(masks, dtype=bool)
-    if isinstance(model, MLP) and type(model).forward is MLP.forward:
+    if is_plain_mlp(model):
         return _values_mlp(model, X, B, masks)
     return _values_generic(model, X, B, masks)
 
@@ -208,10 +208,9 @@ def shapley(model: nn.Module, X, background=None, *, method: str = "auto", n_bac
     names = resolve_names(feature_names, d, X=X, model=model)
     n_permutations = check_positive_int("n_permutations", n_permutations)
     n_background = check_positive_int("n_background", n_background)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_seed(seed)
     if background is None:
-        rng = np.random.default_rng(int(seed))
+        rng = np.random.default_rng(seed)
         B = Xa if n <= n_background else Xa[np.sort(rng.choice(n, n_background, replace=False))]
     else:
         B = as_matrix(background, "background")
@@ -226,7 +225,7 @@ def shapley(model: nn.Module, X, background=None, *, method: str = "auto", n_bac
         C = shapley_matrix(masks)
         note = f"exact: all {2 ** d} coalitions, {len(B)} background rows"
     else:
-        masks, C = _sampled_orderings(d, n_permutations, int(seed))
+        masks, C = _sampled_orderings(d, n_permutations, seed)
         note = (f"sampled: {d} inputs are too many for exact Shapley values (2^{d} coalitions), so they are "
                 f"estimated from {n_permutations} random orderings; expect some Monte Carlo noise")
         if method == "auto":

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import difflib
 import hashlib
 import html
 import io
@@ -55,7 +54,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from helpers.notebook_runner import KIT_ROOT, Parameter, execute, notebook_parameters, scrub_text, to_html
+from helpers.data import did_you_mean
+from helpers.notebook_runner import (KIT_ROOT, Parameter, execute, notebook_parameters, one_thread_unless_set,
+                                     scrub_text, to_html)
 
 DEFAULT_NOTEBOOK = KIT_ROOT / "notebooks" / "report.ipynb"
 TOP_LEVEL_KEYS = ("notebook", "parameters", "grid", "runs")
@@ -110,9 +111,7 @@ def _check_values(where: str, values: dict, accepted: dict[str, Parameter], note
         raise ConfigError(f"{where} must be a mapping of parameter names to values, got {_describe(values)}")
     for key, value in values.items():
         if key not in accepted:
-            close = difflib.get_close_matches(str(key), list(accepted), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"unknown parameter {key!r} in {where}{hint} "
+            raise ConfigError(f"unknown parameter {key!r} in {where}{did_you_mean(str(key), accepted)} "
                               f"({notebook.name} takes: {', '.join(accepted)})")
         param = accepted[key]
         if not param.accepts(value):
@@ -123,16 +122,14 @@ def _check_values(where: str, values: dict, accepted: dict[str, Parameter], note
 
 
 def _check_measure_names(where: str, value) -> None:
-    """The kit's measure names only, so that a typo stops the batch before anything runs."""
-    from helpers.importance import MEASURES
+    """The kit's measure names only (the report's own check), so that a typo stops the batch
+    before anything runs."""
+    from helpers.report import check_measures
 
-    names = value if isinstance(value, list) else [value]
-    unknown = [m for m in names if m not in MEASURES]
-    if unknown:
-        close = difflib.get_close_matches(str(unknown[0]), MEASURES, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"{where}.measures names an unknown measure {unknown[0]!r}{hint} "
-                          f"(the kit's measures: {', '.join(MEASURES)})")
+    try:
+        check_measures(value)
+    except ValueError as err:
+        raise ConfigError(f"{where}.{err}") from None
 
 
 def _is_path_value(key: str, value, config_dir: Path) -> bool:
@@ -214,9 +211,8 @@ def load_config(path) -> Plan:
                           f"got {_describe(config)}")
     unknown = [k for k in config if k not in TOP_LEVEL_KEYS]
     if unknown:
-        close = difflib.get_close_matches(str(unknown[0]), TOP_LEVEL_KEYS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"unknown key {unknown[0]!r} at the top of {path.name}{hint} "
+        raise ConfigError(f"unknown key {unknown[0]!r} at the top of {path.name}"
+                          f"{did_you_mean(str(unknown[0]), TOP_LEVEL_KEYS)} "
                           f"(allowed: {', '.join(TOP_LEVEL_KEYS)})")
     config_dir = path.resolve().parent
 
@@ -336,9 +332,6 @@ def run_one(task: dict) -> dict:
     ``timeout`` and ``scrub`` (extra paths to hide). Returns the run's status (what
     ``status.json`` holds).
     """
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one kernel per core; same numbers whatever --jobs
-    os.environ.setdefault("MKL_NUM_THREADS", "1")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures inline in the kernel
     runs_dir, run_id = Path(task["runs_dir"]), task["run_id"]
     final = runs_dir / run_id
     tmp = runs_dir / f".{run_id}.tmp-{os.getpid()}"
@@ -351,8 +344,8 @@ def run_one(task: dict) -> dict:
         notebook = Path(task["notebook"])
         executed = tmp / notebook.name
         scrub = [tuple(p) for p in task.get("scrub", [])]
-        result = execute(notebook, executed, parameters=task["notebook_params"], cwd=tmp,
-                         timeout=task.get("timeout", 600), scrub=scrub)
+        result = execute(notebook, executed, parameters=task["notebook_params"], cwd=tmp,  # one kernel per core
+                         timeout=task.get("timeout", 600), scrub=scrub, env=one_thread_unless_set())
         error = result.error
         if result.notebook is not None:
             to_html(result.notebook, tmp / "report.html", exclude_input=True, offline=True,

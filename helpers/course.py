@@ -29,8 +29,8 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.notebook_runner import (KERNEL, KIT_ROOT, SOLUTION_TAG, execute, first_heading, scrub_paths,
-                                     scrub_text, to_html)
+from helpers.notebook_runner import (KERNEL, KIT_ROOT, SOLUTION_TAG, execute, first_heading, kernel_environment,
+                                     one_thread_unless_set, scrub_paths, scrub_text, to_html)
 
 NOTEBOOKS = KIT_ROOT / "notebooks"
 CHAPTER = re.compile(r"^(\d\d)_.+\.ipynb$")
@@ -46,8 +46,6 @@ def build_chapter(notebook: str, out: str, timeout: float = 600) -> dict:
 
     Returns ``{"name", "title", "page", "ok", "error", "duration"}``; never raises.
     """
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     notebook, out = Path(notebook), Path(out)
     page = notebook.with_suffix(".html").name
     record = {"name": notebook.name, "title": notebook.stem, "page": page, "ok": False,
@@ -64,7 +62,8 @@ def build_chapter(notebook: str, out: str, timeout: float = 600) -> dict:
             data = notebook.parent.parent / "data"
             if data.is_dir():  # "../data/..." from a chapter still finds the kit's data
                 (Path(tmp) / "data").symlink_to(data.resolve(), target_is_directory=True)
-            result = execute(work / notebook.name, Path(tmp) / notebook.name, cwd=work, timeout=timeout)
+            result = execute(work / notebook.name, Path(tmp) / notebook.name, cwd=work, timeout=timeout,
+                             env=one_thread_unless_set())
             if result.notebook is not None:
                 to_html(result.notebook, out / page, exclude_input=False, offline=False, title=record["title"])
         record.update(ok=result.ok, error=result.error)
@@ -85,13 +84,12 @@ def refresh(notebook, timeout: float = 600) -> float:
 
     notebook = Path(notebook).resolve()
     nb = nbformat.read(notebook, as_version=4)
+    start = time.perf_counter()
     # two threads here, one in `make test`: nbval then checks on every run that the printed
     # numbers do not depend on the thread count
-    os.environ["OMP_NUM_THREADS"] = "2"
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
-                   resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    with kernel_environment(OMP_NUM_THREADS="2"):
+        NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
+                       resources={"metadata": {"path": str(notebook.parent)}}).execute()
     duration = time.perf_counter() - start
     for cell in nb.cells:
         cell.metadata.pop("execution", None)

@@ -590,7 +590,7 @@ def load_dataset(name_or_path, *, target: str | None = None, task: str | None = 
         start = "" if path.is_absolute() else f" (a relative path starts from {Path.cwd()})"
         raise ValueError(f"no such file: {str(path)!r}{start}; or give a built-in data set: {known}")
     raise ValueError(f"unknown data set {str(name_or_path)!r}; the built-in data sets are: {known} "
-                     f"(or give the path of a CSV file){_did_you_mean(str(name_or_path), DATASETS)}")
+                     f"(or give the path of a CSV file){did_you_mean(str(name_or_path), DATASETS)}")
 
 
 def _load_builtin(name, *, target, task, n_samples, seed, noise, options) -> Dataset:
@@ -640,7 +640,7 @@ def _read_csv(path: Path, *, target, task, features=None, sep=",") -> Dataset:
         raise ValueError(f"{where}: say which column is the target with target=...; the columns are: {listing}")
     if target not in columns:
         raise ValueError(f"{where}: the target column {target!r} is not in the file; the columns are: "
-                         f"{listing}{_did_you_mean(target, columns)}")
+                         f"{listing}{did_you_mean(target, columns)}")
     features = _check_features(features, columns, target, where)
 
     cells = raw[[*features, target]].fillna("").apply(lambda col: col.str.strip())
@@ -683,7 +683,7 @@ def _check_features(features, columns, target, where) -> list[str]:
         missing = [f for f in features if f not in columns]
         if missing:
             raise ValueError(f"{where}: the feature column {missing[0]!r} is not in the file; the columns are: "
-                             f"{', '.join(repr(c) for c in columns)}{_did_you_mean(missing[0], columns)}")
+                             f"{', '.join(repr(c) for c in columns)}{did_you_mean(missing[0], columns)}")
         if target in features:
             raise ValueError(f"{where}: the target {target!r} cannot also be a feature")
         repeated = sorted({f for f in features if features.count(f) > 1})
@@ -694,7 +694,8 @@ def _check_features(features, columns, target, where) -> list[str]:
     return features
 
 
-def _did_you_mean(word: str, choices) -> str:
+def did_you_mean(word: str, choices) -> str:
+    """``"; did you mean 'x'?"`` for the choice closest to a misspelt ``word``, or ``""``."""
     close = difflib.get_close_matches(word, list(choices), n=1) or [
         c for c in choices if str(c).lower() == word.lower()]
     return f"; did you mean {close[0]!r}?" if close else ""

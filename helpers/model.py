@@ -26,14 +26,11 @@ import pandas as pd
 import torch
 from torch import nn
 
+from helpers._base import check_choice, check_seed
+
 ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}
 TASKS = ("regression", "binary")
 FORMAT = "input-importance-kit/mlp/1"
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
 
 
 @contextlib.contextmanager
@@ -43,10 +40,9 @@ def _seeded(seed):
     if seed is None:
         yield
         return
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    seed = check_seed(seed)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
+        torch.manual_seed(seed)
         yield
 
 
@@ -68,8 +64,8 @@ class MLP(nn.Module):
         for name, value in (("n_inputs", n_inputs), ("n_hidden", n_hidden)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        _check_choice("activation", activation, tuple(ACTIVATIONS))
-        _check_choice("task", task, TASKS)
+        check_choice("activation", activation, tuple(ACTIVATIONS))
+        check_choice("task", task, TASKS)
         with _seeded(seed):
             self.hidden = nn.Linear(int(n_inputs), int(n_hidden))
             self.output = nn.Linear(int(n_hidden), 1)
@@ -97,6 +93,14 @@ class MLP(nn.Module):
         return f"activation={self.activation!r}, task={self.task!r}"
 
 
+def is_plain_mlp(model) -> bool:
+    """True for the kit's one-hidden-layer ``MLP`` computing its own forward pass (not a subclass
+    that changes it): the measures may then use closed forms on its weights instead of autograd
+    or repeated calls."""
+    return (isinstance(model, MLP) and type(model).forward is MLP.forward
+            and type(model).hidden_activations is MLP.hidden_activations)
+
+
 class DeepMLP(nn.Module):
     """A perceptron with several hidden layers, for the chapters on deep nets.
 
@@ -108,8 +112,8 @@ class DeepMLP(nn.Module):
     def __init__(self, n_inputs: int, hidden_sizes: Sequence[int] = (64, 32),
                  activation: str = "relu", task: str = "regression", seed: int | None = None):
         super().__init__()
-        _check_choice("activation", activation, tuple(ACTIVATIONS))
-        _check_choice("task", task, TASKS)
+        check_choice("activation", activation, tuple(ACTIVATIONS))
+        check_choice("task", task, TASKS)
         if not hidden_sizes:
             raise ValueError("hidden_sizes must name at least one layer")
         with _seeded(seed):
@@ -249,8 +253,8 @@ def train_many(X, y, *, seeds: Sequence[int], n_hidden: int = 20, activation: st
     net: it sets the net's initial weights and its validation split. Nets that stop early keep
     their best weights while the others go on.
     """
-    _check_choice("activation", activation, tuple(ACTIVATIONS))
-    _check_choice("task", task, TASKS)
+    check_choice("activation", activation, tuple(ACTIVATIONS))
+    check_choice("task", task, TASKS)
     seeds = [int(s) for s in seeds]
     m = len(seeds)
     if m < 1:
@@ -425,6 +429,16 @@ def predict(model: nn.Module, X) -> np.ndarray:
         if getattr(model, "task", "regression") == "binary":
             out = torch.sigmoid(out)
     return out.numpy().astype(np.float64)
+
+
+def score(model: nn.Module, X, y) -> float:
+    """How well the model fits the rows (X, y): R^2 for a regression,
+    ``1 - sum (y - f(x))^2 / sum (y - mean y)^2``; accuracy for a binary model (the share of rows
+    whose predicted probability is on the right side of 0.5)."""
+    pred, y = predict(model, X), np.asarray(y, dtype=np.float64)
+    if getattr(model, "task", "regression") == "binary":
+        return float(np.mean((pred > 0.5) == (y > 0.5)))
+    return float(1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
 def train_module(model: nn.Module, X, y, *, epochs: int = 300, lr: float = 0.01,

@@ -196,8 +196,36 @@ def _one_line(message: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+INLINE_FIGURES = "module://matplotlib_inline.backend_inline"
+
+
+@contextlib.contextmanager
+def kernel_environment(**variables):
+    """Environment variables for the kernels started inside the block, restored afterwards (a
+    kernel inherits this process's environment): figures inline, plus ``variables``, for example
+    ``OMP_NUM_THREADS="1"``. A value of None leaves that variable as it is."""
+    variables = {"MPLBACKEND": INLINE_FIGURES, **{k: v for k, v in variables.items() if v is not None}}
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update({k: str(v) for k, v in variables.items()})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def one_thread_unless_set() -> dict:
+    """``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` of 1 for kernels that run side by side, one
+    per core, unless the user has set them."""
+    return {k: os.environ.get(k, "1") for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
 def execute(notebook, output, *, parameters: Mapping | None = None, cwd=None, timeout: float = 600,
-            kernel: str = KERNEL, scrub: Sequence[tuple[str, str]] | None = None) -> Execution:
+            kernel: str = KERNEL, scrub: Sequence[tuple[str, str]] | None = None,
+            env: Mapping | None = None) -> Execution:
     """Run a notebook with papermill and save the executed copy.
 
     Parameters
@@ -217,6 +245,9 @@ def execute(notebook, output, *, parameters: Mapping | None = None, cwd=None, ti
     scrub : sequence of (path, label), optional
         Extra absolute paths to replace in the saved notebook, beside the defaults of
         ``scrub_paths``; ``cwd`` always becomes ``"."``.
+    env : mapping, optional
+        Environment variables for the kernel (see ``kernel_environment``); figures are inline
+        in any case.
 
     Returns
     -------
@@ -232,7 +263,7 @@ def execute(notebook, output, *, parameters: Mapping | None = None, cwd=None, ti
     error = None
     # papermill reports through logging, the kernel's process through its inherited stderr
     # (transport warnings): keep the batch's terminal readable
-    with _quiet_papermill(), contextlib.redirect_stderr(io.StringIO()), _quiet_fd(2):
+    with _quiet_papermill(), contextlib.redirect_stderr(io.StringIO()), _quiet_fd(2), kernel_environment(**(env or {})):
         try:
             papermill.execute_notebook(str(notebook), str(output), parameters=dict(parameters or {}),
                                        kernel_name=kernel, cwd=str(cwd), progress_bar=False,

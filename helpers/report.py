@@ -22,15 +22,14 @@ import pandas as pd
 
 from helpers import evaluate
 from helpers import importance as imp
-from helpers.data import Dataset, Standardizer, standardize
-from helpers.model import load, predict, train_many
+from helpers.data import Dataset, Standardizer, did_you_mean, standardize
+from helpers.model import load, score, train_many
 
 DEFAULT_MEASURES = ("weight_sum", "garson", "olden", "gradient", "integrated_gradients", "permutation",
                     "conditional_permutation", "shapley", "lek_profile", "ablation")
 """What a report computes unless told otherwise: every measure but the one-hot probe, which the
 course shows to mislead (ask for it by name)."""
 
-WEIGHT_MEASURES = ("weight_sum", "garson", "olden", "one_hot_probe")
 CORRELATION_LIMIT = 0.8
 SCALE_RATIO_LIMIT = 100.0
 
@@ -47,7 +46,8 @@ def check_measures(measures) -> list[str]:
         raise ValueError(f"measures is empty; choose from {', '.join(imp.MEASURES)}")
     unknown = [m for m in names if m not in imp.MEASURES]
     if unknown:
-        raise ValueError(f"unknown measure {unknown[0]!r} in measures; the kit's measures are: {', '.join(imp.MEASURES)}")
+        raise ValueError(f"measures names an unknown measure {unknown[0]!r}{did_you_mean(unknown[0], imp.MEASURES)} "
+                         f"(the kit's measures: {', '.join(imp.MEASURES)})")
     return list(dict.fromkeys(names))
 
 
@@ -57,7 +57,8 @@ class Fitted:
 
     ``models`` one per seed (or the one model brought), ``train``/``test`` the data in the
     models' input space (standardised unless a brought model takes raw inputs), ``histories``
-    the training curves (empty for a brought model), ``brought`` whether the model was loaded.
+    the training curves (empty for a brought model), ``brought`` whether the model was loaded,
+    ``train_kwargs`` the options the nets were trained with (what drop-and-retrain trains with too).
     """
     models: list
     seeds: list
@@ -68,6 +69,7 @@ class Fitted:
     brought: bool = False
     scaler: Standardizer | None = None
     note: str = ""
+    train_kwargs: dict = field(default_factory=dict)
 
 
 def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: float = 0.25,
@@ -113,14 +115,8 @@ def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: fl
     results = train_many(train.X, train.y, seeds=run_seeds, **kwargs)
     return Fitted([r.model for r in results], run_seeds, train, test,
                   [r.history for r in results], [r.best_epoch for r in results], scaler=scaler,
-                  note="inputs standardised with the training rows' mean and standard deviation")
-
-
-def _score(model, X, y, task) -> float:
-    p = predict(model, X)
-    if task == "binary":
-        return float(((p > 0.5) == (y > 0.5)).mean())
-    return float(1 - np.mean((p - y) ** 2) / np.var(y))
+                  note="inputs standardised with the training rows' mean and standard deviation",
+                  train_kwargs=kwargs)
 
 
 def fit_table(fitted: Fitted) -> pd.DataFrame:
@@ -129,8 +125,8 @@ def fit_table(fitted: Fitted) -> pd.DataFrame:
     task = fitted.train.task
     rows = []
     for k, (model, seed) in enumerate(zip(fitted.models, fitted.seeds)):
-        row = {"seed": seed, "train": _score(model, fitted.train.X, fitted.train.y, task),
-               "held_out": _score(model, fitted.test.X, fitted.test.y, task)}
+        row = {"seed": seed, "train": score(model, fitted.train.X, fitted.train.y),
+               "held_out": score(model, fitted.test.X, fitted.test.y)}
         if fitted.best_epochs:
             row["best_epoch"] = fitted.best_epochs[k]
         rows.append(row)
@@ -168,8 +164,8 @@ def _one(name, model, fitted: Fitted, *, n_repeats, n_explain, seed):
     raise ValueError(f"unknown measure {name!r}")
 
 
-def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int = 10, n_explain: int = 100,
-                     train_kwargs: dict | None = None) -> tuple[dict, list[str]]:
+def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int = 10,
+                     n_explain: int = 100) -> tuple[dict, list[str]]:
     """Every requested measure on every net of the run; with several nets, the mean over them with
     their spread (``helpers.evaluate.combine_seeds``).
 
@@ -184,13 +180,11 @@ def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int 
                 notes.append("ablation (drop and retrain) was skipped: it trains new nets, so it says nothing "
                              "about the model you brought")
                 continue
-            kwargs = {k: v for k, v in (train_kwargs or {}).items() if k != "task"}
+            # the run's nets are the baselines, trained with the same options: only the nets
+            # without each input are trained here
             results[name] = imp.ablation(fitted.train.X, fitted.train.y, X_test=fitted.test.X, y_test=fitted.test.y,
-                                         seeds=fitted.seeds, train_kwargs={"task": fitted.train.task, **kwargs},
-                                         feature_names=fitted.train.feature_names)
-            continue
-        if name in WEIGHT_MEASURES and name != "one_hot_probe" and not hasattr(fitted.models[0], "hidden"):
-            notes.append(f"{name} was skipped: it reads a first layer called `hidden`, which the model lacks")
+                                         seeds=fitted.seeds, train_kwargs=fitted.train_kwargs,
+                                         models=fitted.models, feature_names=fitted.train.feature_names)
             continue
         per_net = [_one(name, m, fitted, n_repeats=n_repeats, n_explain=n_explain, seed=s)
                    for m, s in zip(fitted.models, fitted.seeds)]
@@ -207,11 +201,6 @@ def importance_table(results: dict) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["method", "feature", "importance", "std"])
     return pd.concat(frames, ignore_index=True)[["method", "feature", "importance", "std"]]
-
-
-def normalised_table(results: dict) -> pd.DataFrame:
-    """Features x measures, each measure's absolute values scaled to sum to 1."""
-    return pd.DataFrame({name: r.normalized().values.abs() for name, r in results.items()})
 
 
 def agreement_table(results: dict, truth: pd.Series | None) -> pd.DataFrame | None:

@@ -39,8 +39,11 @@ def test_site_has_a_map_pages_and_folded_solutions(tmp_path):
 def test_refresh_executes_in_place_and_collapses_solutions(tmp_path):
     path = tmp_path / "01_first.ipynb"
     _chapter(path, "1. A first chapter", "import os\nprint(os.getcwd())")
+    import os
+    before = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MPLBACKEND")}
     seconds = course.refresh(path, timeout=120)
     assert seconds > 0
+    assert {k: os.environ.get(k) for k in before} == before  # the kernel's settings did not leak into this process
     nb = nbformat.read(path, as_version=4)
     printed = nb.cells[2].outputs[0].text
     assert printed.strip() == "." and str(tmp_path) not in printed  # ran in its folder; the path scrubbed

@@ -710,6 +710,27 @@ def test_ablation_without_retraining_uses_the_baseline_net(ablation_setup, fill,
     np.testing.assert_allclose(got.values, by_hand.mean(axis=0), rtol=1e-5, atol=1e-5)
 
 
+def test_ablation_reuses_given_baselines_and_returns_the_retrained_nets(ablation_setup):
+    X, y, Xte, yte, baselines = ablation_setup
+    given = [baselines[s] for s in ABLATION_SEEDS]
+    got = imp.ablation(X, y, seeds=ABLATION_SEEDS, X_test=Xte, y_test=yte, train_kwargs=ABLATION_KW,
+                       models=given)
+    assert got.info["n_nets"] == 2 * 3 and got.info["models"] == given       # the baselines are not retrained
+    for k, seed in enumerate(ABLATION_SEEDS):
+        base = _mse(given[k], Xte, yte)
+        assert got.info["baseline_loss"].loc[seed] == pytest.approx(base, rel=1e-6)
+        assert len(got.info["retrained"][seed]) == 3
+        for i, net in enumerate(got.info["retrained"][seed]):           # each number from its own net
+            Xtei = Xte.copy()
+            Xtei[:, i] = X[:, i].mean()
+            assert got.samples.loc[seed].iloc[i] == pytest.approx(_mse(net, Xtei, yte) - base, rel=1e-5, abs=1e-6)
+    still = imp.ablation(X, y, seeds=ABLATION_SEEDS, retrain=False, X_test=Xte, y_test=yte,
+                         train_kwargs=ABLATION_KW, models=given)
+    assert still.info["n_nets"] == 0 and still.info["retrained"] == {}
+    with pytest.raises(ValueError, match="one baseline net per seed"):
+        imp.ablation(X, y, seeds=ABLATION_SEEDS, X_test=Xte, y_test=yte, models=given[:1])
+
+
 # ================================================================ batching
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
 def test_results_do_not_depend_on_the_batch_size(activation, monkeypatch):

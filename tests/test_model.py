@@ -225,3 +225,13 @@ def test_the_kits_adam_equals_torch_optim_adam_bit_for_bit(friedman_data):
     for a, b in zip(nets[0].parameters(), nets[1].parameters()):
         assert torch.equal(a, b)
     assert not torch.equal(nets[0].hidden.weight, MLP(10, seed=3).hidden.weight)  # it did train
+
+
+def test_score_is_r2_or_accuracy_as_scikit_learn_computes_them():
+    from sklearn.metrics import accuracy_score, r2_score
+    from helpers.model import score
+    X, y = friedman_like(80, seed=5)
+    reg, clf = MLP(10, seed=0), MLP(10, task="binary", seed=1)
+    assert score(reg, X, y) == pytest.approx(r2_score(y, predict(reg, X)))
+    label = (y > np.median(y)).astype(float)
+    assert score(clf, X, label) == pytest.approx(accuracy_score(label, predict(clf, X) > 0.5))

@@ -5,7 +5,6 @@ these tests check what nbval does not: that each chapter is committed executed a
 ``parameters`` cell and exercises with solutions, and runs without edits on another data set and
 seed (``dataset="diabetes", seed=1``), as a teacher or papermill would run it.
 """
-import os
 import re
 
 import nbformat
@@ -82,7 +81,6 @@ def test_chapter_structure(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_runs_on_other_data_and_seed(path, tmp_path):
     """A teacher changes the parameters: the diabetes data and another seed, no edits."""
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     result = execute(path, tmp_path / path.name, parameters={"dataset": "diabetes", "seed": 1},
                      cwd=NOTEBOOKS, timeout=300)
     assert result.ok, f"{path.name} with dataset='diabetes', seed=1: {result.error}"

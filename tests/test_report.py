@@ -53,7 +53,7 @@ def test_prepare_model_trains_one_net_per_seed_on_standardised_inputs(friedman, 
 
 def test_measures_over_seeds_have_a_spread_and_a_tidy_table(fitted_two_seeds):
     results, notes = report.compute_measures(["weight_sum", "gradient", "permutation", "ablation"],
-                                             fitted_two_seeds, n_repeats=3, train_kwargs=QUICK)
+                                             fitted_two_seeds, n_repeats=3)
     assert notes == [] and list(results) == ["weight_sum", "gradient", "permutation", "ablation"]
     grad = results["gradient"]
     assert grad.samples.shape == (2, 10) and (grad.std > 0).all()
@@ -66,8 +66,11 @@ def test_measures_over_seeds_have_a_spread_and_a_tidy_table(fitted_two_seeds):
     table = report.importance_table(results)
     assert list(table.columns) == ["method", "feature", "importance", "std"]
     assert len(table) == 4 * 10 and table["importance"].notna().all()
-    norm = report.normalised_table(results)
+    norm = pd.DataFrame({name: r.normalized().values.abs() for name, r in results.items()})
     np.testing.assert_allclose(norm.sum().to_numpy(), 1.0)
+    # drop-and-retrain reuses the run's nets as its baselines, trained with the same options
+    assert results["ablation"].info["models"] == fitted_two_seeds.models
+    assert results["ablation"].info["n_nets"] == 2 * 10
 
 
 def test_agreement_table_only_with_a_truth(fitted_two_seeds, friedman):
