@@ -150,6 +150,18 @@ def network_diagram(model, *, feature_names: Sequence[str] | None = None, ax=Non
     return ax
 
 
+def _dots_per_feature(ax, table: pd.DataFrame, *, seed: int, jitter: float, size: float, alpha: float):
+    """One row of dots per column of ``table`` (feature ``k`` at height ``k``), each dot jittered
+    vertically with a seeded generator, so the picture is the same on every run; a line at 0."""
+    rng = np.random.default_rng(seed)
+    features = list(table.columns)
+    for k, (name, colour) in enumerate(zip(features, sns.color_palette("deep", len(features)))):
+        values = table[name].to_numpy(dtype=float)
+        ax.scatter(values, k + rng.uniform(-jitter, jitter, len(values)), s=size, alpha=alpha, color=colour, lw=0)
+    ax.set_yticks(range(len(features)), features)
+    ax.axvline(0, color="grey", lw=0.6)
+
+
 def local_strip(importance: Importance, *, ax=None, max_rows: int = 300, seed: int = 0,
                 xlabel: str = "per-row value"):
     """The per-row values (``importance.local``) of each input as a strip plot: the distribution
@@ -160,15 +172,9 @@ def local_strip(importance: Importance, *, ax=None, max_rows: int = 300, seed: i
     local = importance.local
     if len(local) > max_rows:
         local = local.sample(max_rows, random_state=seed)
-    features = list(local.columns)
-    ax = _ax(ax, (6, 0.3 * len(features) + 1))
-    rng = np.random.default_rng(seed)  # the jitter is seeded too: the same picture on every run
-    for k, (name, colour) in enumerate(zip(features, sns.color_palette("deep", len(features)))):
-        values = local[name].to_numpy(dtype=float)
-        ax.scatter(values, k + rng.uniform(-0.25, 0.25, len(values)), s=5, alpha=0.5, color=colour, lw=0)
-    ax.set_yticks(range(len(features)), features)
-    ax.set_ylim(len(features) - 0.5, -0.5)
-    ax.axvline(0, color="grey", lw=0.6)
+    ax = _ax(ax, (6, 0.3 * local.shape[1] + 1))
+    _dots_per_feature(ax, local, seed=seed, jitter=0.25, size=5, alpha=0.5)
+    ax.set_ylim(local.shape[1] - 0.5, -0.5)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("")
     ax.set_title(importance.method)
@@ -221,18 +227,12 @@ def samples_plot(importance: Importance, *, ax=None, title: str | None = None,
     if importance.samples is None:
         raise ValueError(f"{importance.method} has no raw repeats (samples) to plot")
     samples = importance.samples
-    features = list(samples.columns)
-    ax = _ax(ax, (6, 0.3 * len(features) + 1.2))
-    rng = np.random.default_rng(seed)
-    colours = sns.color_palette("deep", len(features))
+    ax = _ax(ax, (6, 0.3 * samples.shape[1] + 1.2))
+    _dots_per_feature(ax, samples, seed=seed, jitter=0.18, size=9, alpha=0.6)
     mean, std = samples.mean(axis=0), samples.std(axis=0, ddof=0)
-    for k, (name, colour) in enumerate(zip(features, colours)):
-        values = samples[name].to_numpy(dtype=float)
-        ax.scatter(values, k + rng.uniform(-0.18, 0.18, len(values)), s=9, alpha=0.6, color=colour, lw=0)
+    for k, name in enumerate(samples.columns):
         ax.plot([mean[name] - std[name], mean[name] + std[name]], [k, k], color="black", lw=1)
         ax.scatter([mean[name]], [k], marker="|", s=220, color="black", zorder=3)
-    ax.axvline(0, color="grey", lw=0.6)
-    ax.set_yticks(range(len(features)), features)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel or f"{importance.method}: one dot per {samples.index.name or 'repeat'}")
     ax.set_title(title or f"{importance.method}: {len(samples)} {samples.index.name or 'repeat'}s "
