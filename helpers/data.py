@@ -631,8 +631,12 @@ def _read_csv(path: Path, *, target, task, features=None, sep=",") -> Dataset:
     try:
         raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
                           skipinitialspace=True, index_col=False)
+        # the header as written: pandas renames a repeated name ('a', 'a.1') in `raw`
+        header = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                             skipinitialspace=True, index_col=False, header=None, nrows=1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
         raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
+    _check_unique_names([str(c).strip() for c in header.iloc[0]], where)
     raw.columns = [str(c).strip() for c in raw.columns]
     columns = list(raw.columns)
     listing = ", ".join(repr(c) for c in columns)
@@ -671,6 +675,21 @@ def _read_csv(path: Path, *, target, task, features=None, sep=",") -> Dataset:
     return Dataset(X, y, features, target, task, None,
                    f"{where}: {n_rows} rows, {len(features)} inputs ({', '.join(features)}), "
                    f"target {target!r} ({task}).", where)
+
+
+def _check_unique_names(names: list[str], where: str) -> None:
+    """A ValueError naming every column name the header repeats: pandas would rename the copies
+    ('a', 'a.1'), and a repeated target would then become an input. Blank names are left to
+    pandas, which names them apart ('Unnamed: 3')."""
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(names, start=1):
+        if name:
+            positions.setdefault(name, []).append(i)
+    repeated = [(name, cols) for name, cols in positions.items() if len(cols) > 1]
+    if repeated:
+        listed = "; ".join(f"the column name {name!r} appears {len(cols)} times "
+                           f"(columns {', '.join(map(str, cols[:-1]))} and {cols[-1]})" for name, cols in repeated)
+        raise ValueError(f"{where}: {listed}; every column needs its own name")
 
 
 def _check_features(features, columns, target, where) -> list[str]:

@@ -31,6 +31,10 @@ from helpers._base import check_choice, check_seed
 ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}
 TASKS = ("regression", "binary")
 FORMAT = "input-importance-kit/mlp/1"
+MAX_LAYER_SIZE = 100_000
+"""The most inputs, and the most hidden nodes, a loaded model may have: a file that claims more is
+refused before anything is allocated."""
+_STATE_KEYS = ("hidden.weight", "hidden.bias", "output.weight", "output.bias")
 
 
 @contextlib.contextmanager
@@ -508,6 +512,11 @@ def load(path, *, n_inputs: int | None = None, activation: str | None = None,
     brings one in (see also ``from_sklearn``). For a state dict or an ``.npz``, give
     ``activation`` (default "tanh") and ``task`` (default "regression"). With ``n_inputs``, a model
     with another number of inputs is a ``ValueError``.
+
+    The file is read with ``weights_only=True`` (never unpickled), and what it claims is checked
+    before any net is built: the sizes must be integers from 1 to ``MAX_LAYER_SIZE`` and agree with
+    the shapes of its four tensors, which must be finite floats. A bad file is a ``ValueError``
+    naming it and the field, never a huge allocation or a deep traceback.
     """
     path = Path(path)
     if not path.exists():
@@ -525,12 +534,10 @@ def load(path, *, n_inputs: int | None = None, activation: str | None = None,
         except Exception as err:  # noqa: BLE001 - any unreadable file gets the same clear message
             raise ValueError(f"{path.name} is not a model saved by torch: {err}") from None
         if isinstance(obj, dict) and obj.get("format") == FORMAT:
-            model = MLP(obj["n_inputs"], obj["n_hidden"], obj["activation"], obj["task"])
-            model.load_state_dict(obj["state_dict"])
-            model.meta = dict(obj["meta"])
-        elif isinstance(obj, dict) and {"hidden.weight", "hidden.bias", "output.weight", "output.bias"} <= set(obj):
-            w1 = obj["hidden.weight"]
-            model = MLP(w1.shape[1], w1.shape[0], activation or "tanh", task or "regression")
+            model = _kit_model(obj, path.name)
+        elif isinstance(obj, dict) and set(_STATE_KEYS) <= set(obj):
+            n_in, n_hid = _state_sizes(obj, path.name)
+            model = MLP(n_in, n_hid, activation or "tanh", task or "regression")
             model.load_state_dict(obj)
         else:
             keys = list(obj)[:8] if isinstance(obj, dict) else type(obj).__name__
@@ -539,6 +546,68 @@ def load(path, *, n_inputs: int | None = None, activation: str | None = None,
     if n_inputs is not None and model.n_inputs != n_inputs:
         raise ValueError(f"the model in {path.name} has {model.n_inputs} inputs but the data has {n_inputs}")
     return model.eval()
+
+
+def _check_size(where: str, name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_LAYER_SIZE:
+        raise ValueError(f"{where}: {name} must be an integer from 1 to {MAX_LAYER_SIZE}, got {value!r}")
+    return int(value)
+
+
+def _state_sizes(state, where: str) -> tuple[int, int]:
+    """``(n_inputs, n_hidden)`` of an ``MLP`` state dict, once its four tensors are checked to be
+    finite floats that fit one ``n_inputs``-``n_hidden``-1 net (nothing is allocated)."""
+    if not isinstance(state, dict):
+        raise ValueError(f"{where}: state_dict must be a dict of tensors, got {type(state).__name__}")
+    missing = [k for k in _STATE_KEYS if k not in state]
+    extra = [str(k) for k in state if k not in _STATE_KEYS]
+    if missing or extra:
+        found = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra[:8]}"] if extra else [])
+        raise ValueError(f"{where}: the weights of an MLP are exactly {', '.join(_STATE_KEYS)}; "
+                         f"{', '.join(found)}")
+    for key in _STATE_KEYS:
+        value = state[key]
+        if not (isinstance(value, torch.Tensor) and value.is_floating_point()):
+            what = f"a tensor of {value.dtype}" if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(f"{where}: {key} must be a tensor of floats, got {what}")
+    shape = tuple(state["hidden.weight"].shape)
+    if len(shape) != 2:
+        raise ValueError(f"{where}: hidden.weight must be 2-D (n_hidden, n_inputs), got shape {shape}")
+    n_hidden = _check_size(where, "the hidden layer's size (hidden.weight's rows)", shape[0])
+    n_inputs = _check_size(where, "the number of inputs (hidden.weight's columns)", shape[1])
+    expected = {"hidden.bias": (n_hidden,), "output.weight": (1, n_hidden), "output.bias": (1,)}
+    wrong = [f"{k} {tuple(state[k].shape)} (expected {want})" for k, want in expected.items()
+             if tuple(state[k].shape) != want]
+    if wrong:
+        raise ValueError(f"{where}: the weights do not fit one {n_inputs}-{n_hidden}-1 net "
+                         f"(hidden.weight {shape}): {'; '.join(wrong)}")
+    if not all(bool(torch.isfinite(state[k]).all()) for k in _STATE_KEYS):
+        raise ValueError(f"{where}: the weights hold a missing or infinite value")
+    return n_inputs, n_hidden
+
+
+def _kit_model(obj: dict, where: str) -> MLP:
+    """The ``MLP`` of a file saved by ``save``, after checking every stored field: the sizes it
+    claims are checked, and compared with its tensors, before any net is built."""
+    missing = [k for k in ("n_inputs", "n_hidden", "activation", "task", "state_dict") if k not in obj]
+    if missing:
+        raise ValueError(f"{where}: a saved kit model needs the fields {missing}")
+    n_inputs = _check_size(where, "n_inputs", obj["n_inputs"])
+    n_hidden = _check_size(where, "n_hidden", obj["n_hidden"])
+    for name, choices in (("activation", tuple(ACTIVATIONS)), ("task", TASKS)):
+        if obj[name] not in choices:
+            raise ValueError(f"{where}: {name} {obj[name]!r} is not one of {', '.join(map(repr, choices))}")
+    meta = obj.get("meta", {})
+    if not isinstance(meta, dict):
+        raise ValueError(f"{where}: meta must be a dict, got {type(meta).__name__}")
+    sizes = _state_sizes(obj["state_dict"], where)
+    if sizes != (n_inputs, n_hidden):
+        raise ValueError(f"{where}: the file says n_inputs={n_inputs}, n_hidden={n_hidden}, but its weights "
+                         f"are for {sizes[0]} inputs and {sizes[1]} hidden nodes")
+    model = MLP(n_inputs, n_hidden, obj["activation"], obj["task"])
+    model.load_state_dict(obj["state_dict"])
+    model.meta = dict(meta)
+    return model
 
 
 def from_weights(W1, b1, W2, b2, *, activation: str = "tanh", task: str = "regression") -> MLP:

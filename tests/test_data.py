@@ -409,3 +409,36 @@ def test_csv_rejects_noise_and_unknown_options(tmp_path):
         load_dataset(path, target="y", noise=1.0)
     with pytest.raises(ValueError, match="unknown option 'beta'"):
         load_dataset(path, target="y", beta=[1])
+
+
+def _write_header(tmp_path, header, n=30, sep=","):
+    """A CSV whose header is ``header`` (the names as written) over n rows of numbers."""
+    rng = np.random.default_rng(1)
+    rows = [sep.join(f"{v:.3f}" for v in rng.normal(size=len(header))) for _ in range(n)]
+    path = tmp_path / "data.csv"
+    path.write_text(sep.join(header) + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_csv_duplicate_column_names_are_an_error_naming_them(tmp_path):
+    # pandas would read x1, x2, x1.1, y: a third input nobody named
+    path = _write_header(tmp_path, ["x1", "x2", "x1", "y"])
+    with pytest.raises(ValueError, match=r"data.csv: the column name 'x1' appears 2 times \(columns 1 and 3\); "
+                                         "every column needs its own name"):
+        load_dataset(path, target="y")
+    path = _write_header(tmp_path, ["a", " b", "a", "b ", "a", "y"], sep=";")  # names compared stripped
+    with pytest.raises(ValueError, match=r"'a' appears 3 times \(columns 1, 3 and 5\); "
+                                         r"the column name 'b' appears 2 times \(columns 2 and 4\)"):
+        load_dataset(path, target="y", sep=";")
+
+
+def test_csv_duplicated_target_is_an_error_not_a_leak(tmp_path):
+    # read as y and y.1, the copy of the target became an input and explained it perfectly
+    path = _write_header(tmp_path, ["x1", "y", "x2", "y"])
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0]] + [",".join(row.split(",")[:3] + row.split(",")[1:2])
+                                             for row in lines[1:]]) + "\n")
+    with pytest.raises(ValueError, match=r"the column name 'y' appears 2 times \(columns 2 and 4\)"):
+        load_dataset(path, target="y")
+    with pytest.raises(ValueError, match="appears 2 times"):
+        load_dataset(path, target="y", features=["x1", "x2"])

@@ -235,3 +235,57 @@ def test_score_is_r2_or_accuracy_as_scikit_learn_computes_them():
     assert score(reg, X, y) == pytest.approx(r2_score(y, predict(reg, X)))
     label = (y > np.median(y)).astype(float)
     assert score(clf, X, label) == pytest.approx(accuracy_score(label, predict(clf, X) > 0.5))
+
+
+def _kit_file(tmp_path, name="net.pt", **fields):
+    """A file in the kit's model format (as ``save`` writes it) with ``fields`` overriding its own."""
+    from helpers.model import FORMAT
+    net = MLP(10, 20, seed=0)
+    obj = {"format": FORMAT, "n_inputs": 10, "n_hidden": 20, "activation": "tanh", "task": "regression",
+           "meta": {}, "state_dict": net.state_dict(), **fields}
+    torch.save(obj, tmp_path / name)
+    return tmp_path / name
+
+
+def test_a_crafted_kit_file_is_refused_before_any_net_is_built(tmp_path, monkeypatch):
+    """n_hidden 10**9 with small tensors: MLP(10, 10**9) would allocate 40 GB. The sizes are
+    checked, against bounds and the tensors, before anything is built."""
+    import helpers.model as model_module
+    path = _kit_file(tmp_path, n_hidden=10**9)
+
+    def no_net(*args, **kwargs):
+        pytest.fail(f"load built MLP{args} before checking the file")
+    monkeypatch.setattr(model_module, "MLP", no_net)
+    with pytest.raises(ValueError, match=r"net.pt: n_hidden must be an integer from 1 to 100000, got 1000000000"):
+        load(path)
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"n_hidden": 30}, "the file says n_inputs=10, n_hidden=30, but its weights are for 10 inputs and 20 hidden"),
+    ({"n_inputs": 0}, "n_inputs must be an integer"),
+    ({"n_inputs": True}, "n_inputs must be an integer"),
+    ({"n_hidden": 20.0}, "n_hidden must be an integer"),
+    ({"activation": "gelu"}, "activation 'gelu' is not one of"),
+    ({"task": "multiclass"}, "task 'multiclass' is not one of"),
+    ({"meta": ["x"]}, "meta must be a dict"),
+    ({"state_dict": [1, 2]}, "state_dict must be a dict of tensors"),
+    ({"state_dict": {"hidden.weight": torch.zeros(20, 10)}}, "missing"),
+])
+def test_every_field_of_a_kit_file_is_checked(tmp_path, fields, message):
+    with pytest.raises(ValueError, match=f"^net.pt: .*{message}"):
+        load(_kit_file(tmp_path, **fields))
+
+
+def test_a_state_dict_must_fit_one_net(tmp_path):
+    good = MLP(10, 20, seed=0).state_dict()
+    for edit, message in [({"output.weight": torch.zeros(1, 30)}, r"output.weight \(1, 30\) \(expected \(1, 20\)\)"),
+                          ({"hidden.bias": torch.zeros(7)}, r"hidden.bias \(7,\) \(expected \(20,\)\)"),
+                          ({"hidden.weight": torch.zeros(20)}, "hidden.weight must be 2-D"),
+                          ({"hidden.weight": torch.zeros(20, 10, dtype=torch.long)}, "tensor of floats"),
+                          ({"output.bias": torch.tensor([float("nan")])}, "missing or infinite"),
+                          ({"extra": torch.zeros(1)}, r"unexpected \['extra'\]")]:
+        torch.save({**good, **edit}, tmp_path / "state.pt")
+        with pytest.raises(ValueError, match=f"^state.pt: .*{message}"):
+            load(tmp_path / "state.pt")
+    torch.save(good, tmp_path / "state.pt")
+    assert load(tmp_path / "state.pt").n_hidden == 20
