@@ -8,10 +8,13 @@ tested like the rest of the kit and the notebook stays a readable page.
 - ``fit_table``, ``caveats``: how well the nets fit, and plain-language warnings that fire when
   they apply.
 - ``importance_table``, ``agreement_table``: the tidy tables a batch collects.
+- ``escape_markdown``, ``markdown_code``, ``describe_data``: whatever a user gives (file and
+  column names, the target, messages) put into the page's Markdown as text, never markup.
 """
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +35,65 @@ course shows to mislead (ask for it by name)."""
 
 CORRELATION_LIMIT = 0.8
 SCALE_RATIO_LIMIT = 100.0
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-%'-/:-@\[-`{-~])")
+"""Every ASCII punctuation character (the ones CommonMark lets a backslash escape) but ``&``."""
+
+
+def escape_markdown(text) -> str:
+    r"""``text`` as Markdown that renders as exactly that text: no HTML, link, image, emphasis,
+    code span, math, heading, list or table can come out of it.
+
+    Every ASCII punctuation character but ``&`` gets a backslash, which CommonMark (and mistune,
+    which nbconvert uses, and Jupyter's renderer) turns back into the literal character: ``<``
+    cannot open a tag, ``[`` a link, ``*`` or ``_`` emphasis, a backtick a code span, ``$`` math.
+    ``&`` becomes the entity ``&amp;``, so that a name holding ``&lt;`` shows ``&lt;`` (mistune
+    decodes entities in the text after an emphasis once more, where ``\&lt\;`` would show ``<``).
+    Each line break becomes a Markdown hard line break, so the text stays inline (one paragraph,
+    one list item); white space at the ends of each line, and blank lines, are dropped.
+
+    Use it for every user-given string (a file or column name, the target, a warning's message)
+    put into Markdown, and never put the result inside backticks: a code span takes backslashes
+    literally. For code formatting, use ``markdown_code``.
+
+    Parameters
+    ----------
+    text : object
+        Anything; ``str(text)`` is escaped.
+
+    Returns
+    -------
+    str
+        Inline Markdown; plain words and digits come back unchanged.
+
+    Examples
+    --------
+    >>> escape_markdown("<img src=x onerror=alert(1)>")
+    '\\<img src\\=x onerror\\=alert\\(1\\)\\>'
+    >>> escape_markdown("x1 and x2")
+    'x1 and x2'
+    """
+    lines = [line.strip() for line in str(text).splitlines()]
+    escaped = [_MARKDOWN_PUNCTUATION.sub(r"\\\1", line).replace("&", "&amp;") for line in lines if line]
+    return "\\\n".join(escaped)  # a backslash at the end of a line: a hard line break
+
+
+def markdown_code(text) -> str:
+    """``text`` in code type (``<code>``), as Markdown that renders as exactly that text.
+
+    Markdown's backticks cannot hold any string safely (backslashes do nothing inside them), so
+    the text goes, escaped by ``escape_markdown``, between ``<code>`` tags.
+    """
+    return f"<code>{escape_markdown(text)}</code>"
+
+
+def describe_data(data: Dataset, notes: Sequence = ()) -> str:
+    """The report's paragraph on the data, as Markdown: the name, the description, the size, the
+    target and task, and ``notes`` (say the messages of the warnings raised while loading), every
+    user-given string escaped."""
+    text = (f"**{escape_markdown(data.name)}**: {escape_markdown(data.description)}\n\n"
+            f"{data.n} rows, {data.d} inputs, target {markdown_code(data.target_name)} ({data.task}).")
+    return text + "".join(f"\n\n*Note:* {escape_markdown(note)}" for note in notes)
 
 
 def check_measures(measures) -> list[str]:
@@ -170,8 +232,9 @@ def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int 
     their spread (``helpers.evaluate.combine_seeds``).
 
     Returns ``(results, notes)``: measure name -> ``Importance``, and notes on what was skipped or
-    approximated. Permutation-type measures and Shapley values use held-out rows; gradients too;
-    weight measures read the weights (``weight_sum`` scaled by the training rows' spread).
+    approximated, as plain text (``escape_markdown`` them for a Markdown page). Permutation-type
+    measures and Shapley values use held-out rows; gradients too; weight measures read the weights
+    (``weight_sum`` scaled by the training rows' spread).
     """
     results, notes = {}, []
     for name in check_measures(measures):
@@ -226,11 +289,13 @@ def correlated_pairs(X, names, limit: float = CORRELATION_LIMIT) -> list[tuple[s
 
 
 def caveats(data: Dataset, fitted: Fitted, fit: pd.DataFrame, results: dict) -> list[str]:
-    """Plain-language warnings that apply to this run (an empty list when none does)."""
+    """Plain-language warnings that apply to this run (an empty list when none does), each as
+    Markdown in which the input names are escaped (``escape_markdown``): ready for the page."""
     out = []
+    md = escape_markdown
     pairs = correlated_pairs(fitted.train.X, data.feature_names)
     if pairs:
-        listed = ", ".join(f"{a} and {b} (r = {r:.2f})" for a, b, r in pairs[:4])
+        listed = ", ".join(f"{md(a)} and {md(b)} (r = {r:.2f})" for a, b, r in pairs[:4])
         out.append(f"Strongly correlated inputs: {listed}{' and more' if len(pairs) > 4 else ''}. Each can stand "
                    "in for the other: drop-and-retrain and permutation may call both unimportant, or split the "
                    "credit; read their importance as a group (grouped or conditional permutation, chapter 7).")
@@ -248,8 +313,8 @@ def caveats(data: Dataset, fitted: Fitted, fit: pd.DataFrame, results: dict) -> 
     positive = std[std > 0]
     if len(positive) > 1 and positive.max() / positive.min() > SCALE_RATIO_LIMIT:
         big, small = data.feature_names[int(np.argmax(std))], data.feature_names[int(np.argmin(np.where(std > 0, std, np.inf)))]
-        out.append(f"The raw inputs are on very different scales ({big} varies {positive.max() / positive.min():,.0f} "
-                   f"times more than {small}). "
+        out.append(f"The raw inputs are on very different scales ({md(big)} varies {positive.max() / positive.min():,.0f} "
+                   f"times more than {md(small)}). "
                    + ("The kit standardised them before training, so the weight measures are comparable; "
                       "raw weights of a net trained on unscaled inputs would mislead (chapter 2)."
                       if fitted.scaler is not None else
@@ -257,7 +322,7 @@ def caveats(data: Dataset, fitted: Fitted, fit: pd.DataFrame, results: dict) -> 
                       "input's spread (weight_sum does) and prefer the measures that read the output."))
     constant = [f for f, s in zip(data.feature_names, std) if s == 0]
     if constant:
-        out.append(f"Constant inputs ({', '.join(constant)}): their importance is zero by definition.")
+        out.append(f"Constant inputs ({', '.join(map(md, constant))}): their importance is zero by definition.")
     if data.n < 200:
         out.append(f"Only {data.n} rows: importance estimates vary with the split and the seed; ask for several "
                    "seeds (parameter seeds) and look at the intervals.")
