@@ -23,14 +23,13 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
 
-from helpers.notebook_runner import (KERNEL, KIT_ROOT, SOLUTION_TAG, execute, first_heading, kernel_environment,
-                                     one_thread_unless_set, scrub_paths, scrub_text, to_html)
+from helpers.notebook_runner import (KIT_ROOT, SOLUTION_TAG, execute, first_heading, one_thread_unless_set,
+                                     scrub_text, to_html)
 
 NOTEBOOKS = KIT_ROOT / "notebooks"
 CHAPTER = re.compile(r"^(\d\d)_.+\.ipynb$")
@@ -80,22 +79,18 @@ def refresh(notebook, timeout: float = 600) -> float:
     paths scrubbed, per-cell timing metadata dropped, and solution cells (tagged ``solution``) are
     marked collapsed for Jupyter. Raises the notebook's error if a cell fails (nothing is written).
     """
-    from nbclient import NotebookClient
-
     notebook = Path(notebook).resolve()
-    nb = nbformat.read(notebook, as_version=4)
-    start = time.perf_counter()
     # two threads here, one in `make test`: nbval then checks on every run that the printed
     # numbers do not depend on the thread count
-    with kernel_environment(OMP_NUM_THREADS="2"):
-        NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
-                       resources={"metadata": {"path": str(notebook.parent)}}).execute()
-    duration = time.perf_counter() - start
+    result = execute(notebook, None, cwd=notebook.parent, timeout=timeout,
+                     env={"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"})
+    if not result.ok:
+        raise RuntimeError(f"{notebook.name}: {result.error}")
+    nb, duration = result.notebook, result.duration
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if SOLUTION_TAG in cell.metadata.get("tags", []):
             cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
-    scrub_paths(nb, [(str(notebook.parent), ".")])
     nb.metadata.pop("papermill", None)
     nbformat.write(nb, notebook)
     return duration
@@ -136,7 +131,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="site", help="output folder (default: site)")
     parser.add_argument("--jobs", type=int, default=None, help="chapters at once (default: the number of cores)")
     parser.add_argument("--notebooks", default=str(NOTEBOOKS), help=argparse.SUPPRESS)
-    parser.add_argument("--timeout", type=float, default=600, help="seconds a notebook cell may run (default 600)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds a chapter may run (default 600)")
     parser.add_argument("--refresh", nargs="*", metavar="NOTEBOOK", default=None,
                         help="re-execute committed notebooks in place (default: every notebooks/*.ipynb) "
                              "instead of building the site")
@@ -168,7 +163,7 @@ def main(argv=None) -> int:
         for nb in found:
             report(build_chapter(str(nb), str(out), args.timeout))
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:  # each chapter runs in a kernel of its own
             futures = [pool.submit(build_chapter, str(nb), str(out), args.timeout) for nb in found]
             for future in as_completed(futures):
                 report(future.result())

@@ -3,9 +3,12 @@
 
 - ``notebook_parameters`` reads a notebook's ``parameters`` cell (names, defaults, accepted
   types), so that a batch config can be checked before anything runs.
-- ``execute`` runs a notebook with papermill in a given working directory, on the ``python3``
-  kernel, with a per-cell timeout, and says whether it succeeded and, if not, the last line of
-  the notebook's exception (``ValueError: column 'x3' ...``).
+- ``execute`` runs a notebook (papermill's parameterisation, nbclient's execution) in a given
+  working directory, on the ``python3`` kernel, within a time limit for the whole run, and says
+  whether it succeeded and, if not, why, as structure (``kind``, ``ename``, ``evalue``) and as one
+  line (``ValueError: column 'x3' ...``). The kernel gets its own environment, working directory
+  and stderr; the calling process's are never touched, so runs can go on side by side in threads
+  (a Dask worker's included), and ``stop`` kills a run's kernel from another thread.
 - ``to_html`` converts an executed notebook to one HTML page (nbconvert, lab template), with
   the code hidden for reports, images embedded (they are base64 in the outputs already), and no
   script loaded from the web for reports, so that a page reads offline.
@@ -16,13 +19,15 @@
 from __future__ import annotations
 
 import ast
+import atexit
 import contextlib
-import io
 import logging
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,44 +150,37 @@ def _quiet_papermill():
         logger.setLevel(level)
 
 
-@contextlib.contextmanager
-def _quiet_fd(fd: int):
-    """Send what child processes write to file descriptor ``fd`` to nothing, for a while."""
-    try:
-        saved = os.dup(fd)
-    except OSError:  # no such descriptor (a detached process): nothing to quiet
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-
-
 # ---------------------------------------------------------------- execution
 @dataclass
 class Execution:
-    """What ``execute`` returns.
+    """What ``execute`` returns: the outcome kept as structure until a page is drawn.
 
     Attributes
     ----------
     ok : bool
         True when every cell ran without an exception.
     error : str or None
-        The notebook's exception as one line (``ValueError: column 'x3' ...``), or why the run did not
-        finish (a timeout, a kernel that died), when ``ok`` is False.
+        One line for a person: the notebook's exception (``ValueError: column 'x3' ...``), or why the
+        run did not finish (``took longer than 600 s``, ``the kernel died``), when ``ok`` is False.
     duration : float
         Wall time in seconds.
     notebook : nbformat.NotebookNode or None
-        The executed notebook (with outputs up to the failing cell), None if it could not be read.
+        The executed notebook (outputs up to the failing cell, whose traceback it keeps), None when
+        it could not even be read.
+    kind : str or None
+        Why it failed: ``"cell"`` (a cell raised), ``"timeout"`` (the run's time limit),
+        ``"kernel"`` (the kernel died or did not start), ``"stopped"`` (``stop`` was set), or
+        ``"error"`` (anything else).
+    ename, evalue : str or None
+        The exception's name and full message, for a cell that raised.
     """
     ok: bool
     error: str | None
     duration: float
     notebook: Any = field(default=None, repr=False)
+    kind: str | None = None
+    ename: str | None = None
+    evalue: str | None = None
 
 
 def _last_line(text: str) -> str:
@@ -198,23 +196,16 @@ def _one_line(message: str, limit: int = 600) -> str:
 
 INLINE_FIGURES = "module://matplotlib_inline.backend_inline"
 
+_QUIET = logging.getLogger("helpers.notebook_runner.quiet")
+_QUIET.setLevel(logging.CRITICAL)  # nbclient's and jupyter_client's chatter stays out of the terminal
 
-@contextlib.contextmanager
-def kernel_environment(**variables):
-    """Environment variables for the kernels started inside the block, restored afterwards (a
-    kernel inherits this process's environment): figures inline, plus ``variables``, for example
-    ``OMP_NUM_THREADS="1"``. A value of None leaves that variable as it is."""
-    variables = {"MPLBACKEND": INLINE_FIGURES, **{k: v for k, v in variables.items() if v is not None}}
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update({k: str(v) for k, v in variables.items()})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+
+def kernel_env(**variables) -> dict:
+    """The environment of a kernel: this process's, figures inline, plus ``variables`` (a value of
+    None leaves that variable as it is). This process's own ``os.environ`` is never changed."""
+    env = {**os.environ, "MPLBACKEND": INLINE_FIGURES}
+    env.update({k: str(v) for k, v in variables.items() if v is not None})
+    return env
 
 
 def one_thread_unless_set() -> dict:
@@ -223,68 +214,142 @@ def one_thread_unless_set() -> dict:
     return {k: os.environ.get(k, "1") for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-def execute(notebook, output, *, parameters: Mapping | None = None, cwd=None, timeout: float = 600,
+class _Watch:
+    """A thread that kills the run's kernel when ``stop`` is set or the time limit is well past
+    (a kernel that hangs outside a cell), so that the executing thread returns at once."""
+
+    def __init__(self, client, stop, deadline: float, grace: float = 15.0):
+        self.client, self.stop, self.deadline, self.grace = client, stop, deadline, grace
+        self.stopped = self.expired = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kernel-watch", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._done.wait(0.2):
+            try:
+                stop = self.stop is not None and bool(self.stop.is_set())
+            except Exception:  # noqa: BLE001 - a stop flag that cannot be read (a lost scheduler) is no stop
+                stop = False
+            if stop or time.monotonic() > self.deadline + self.grace:
+                self.stopped, self.expired = stop, not stop
+                self.kill()
+                return
+
+    def kill(self):
+        process = getattr(getattr(getattr(self.client, "km", None), "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # the kernel leads its own session
+            except OSError:
+                process.kill()
+
+
+def execute(notebook, output=None, *, parameters: Mapping | None = None, cwd=None, timeout: float = 600,
             kernel: str = KERNEL, scrub: Sequence[tuple[str, str]] | None = None,
-            env: Mapping | None = None) -> Execution:
-    """Run a notebook with papermill and save the executed copy.
+            env: Mapping | None = None, stop=None) -> Execution:
+    """Run a notebook: papermill's parameterisation, executed by nbclient.
+
+    The one engine of the kit: the batch runner (also inside a Dask worker's thread), the course
+    site and the tests run notebooks through it. The kernel gets its own working directory,
+    environment and stderr; this process's ``os.environ``, working directory and file
+    descriptors are not touched, so several runs can go on at once in threads.
 
     Parameters
     ----------
     notebook : str or Path
         The notebook to run; it is not modified.
-    output : str or Path
-        Where to write the executed notebook (written also when a cell fails).
+    output : str or Path, optional
+        Where to write the executed notebook (written also when a cell fails, with its traceback).
     parameters : mapping, optional
         Values injected after the ``parameters`` cell (papermill's ``injected-parameters`` cell).
     cwd : str or Path, optional
         The kernel's working directory (where the notebook writes its files); default: the
         notebook's folder.
     timeout : float, default 600
-        Seconds a single cell may run.
+        Seconds the whole run may take; a run that takes longer fails with ``kind="timeout"``.
     kernel : str, default "python3"
     scrub : sequence of (path, label), optional
-        Extra absolute paths to replace in the saved notebook, beside the defaults of
+        Extra absolute paths to replace in the executed notebook, beside the defaults of
         ``scrub_paths``; ``cwd`` always becomes ``"."``.
     env : mapping, optional
-        Environment variables for the kernel (see ``kernel_environment``); figures are inline
-        in any case.
+        Environment variables for the kernel, on top of this process's (``kernel_env``).
+    stop : object with ``is_set()``, optional
+        A ``threading.Event`` or a ``distributed.Event``: when it is set, the kernel is killed and
+        the run ends with ``kind="stopped"``.
 
     Returns
     -------
     Execution
-        ``ok``, ``error`` (the last line of the exception), ``duration`` and the executed notebook.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    notebook, output = Path(notebook).resolve(), Path(output).resolve()
+    notebook = Path(notebook).resolve()
     cwd = Path(cwd).resolve() if cwd is not None else notebook.parent
-    start = time.perf_counter()
-    error = None
-    # papermill reports through logging, the kernel's process through its inherited stderr
-    # (transport warnings): keep the batch's terminal readable
-    with _quiet_papermill(), contextlib.redirect_stderr(io.StringIO()), _quiet_fd(2), kernel_environment(**(env or {})):
+    start = time.monotonic()
+    deadline = start + float(timeout)
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception as err:  # noqa: BLE001 - an unreadable notebook is reported, not raised
+        return Execution(False, f"{notebook.name} is not a readable notebook: {_last_line(str(err))}",
+                         time.monotonic() - start, None, kind="error")
+    if parameters:
+        from papermill.parameterize import parameterize_notebook
+
+        for cell in nb.cells:  # what papermill's own loader prepares: tags on every cell, its metadata
+            cell.metadata.setdefault("tags", [])
+        nb.metadata.setdefault("papermill", {})
+        with _quiet_papermill():
+            nb = parameterize_notebook(nb, dict(parameters), kernel_name=kernel)
+    client = NotebookClient(nb, kernel_name=kernel, resources={"metadata": {"path": str(cwd)}},
+                            timeout=float(timeout), timeout_func=lambda cell: max(1.0, deadline - time.monotonic()),
+                            startup_timeout=min(120.0, float(timeout)), log=_QUIET)
+    error = kind = ename = evalue = None
+    with tempfile.TemporaryFile() as kernel_stderr, _Watch(client, stop, deadline) as watch:
         try:
-            papermill.execute_notebook(str(notebook), str(output), parameters=dict(parameters or {}),
-                                       kernel_name=kernel, cwd=str(cwd), progress_bar=False,
-                                       log_output=False, execution_timeout=timeout)
-        except PapermillExecutionError as err:
+            client.execute(env=kernel_env(**(env or {})), stdout=kernel_stderr, stderr=kernel_stderr)
+        except CellExecutionError as err:
+            kind, ename, evalue = "cell", err.ename, err.evalue
             error = f"{err.ename}: {_one_line(err.evalue)}" if err.evalue else err.ename
-        except Exception as err:  # noqa: BLE001 - timeouts, a dead kernel: report, don't crash the batch
-            error = f"{type(err).__name__}: {_last_line(str(err))}"
-    duration = time.perf_counter() - start
-    nb = None
-    if output.exists():
-        nb = nbformat.read(output, as_version=4)
-        replacements = [(str(cwd), ".")] + list(scrub or [])
-        scrub_paths(nb, replacements)
-        meta = nb.metadata.get("papermill", {})
-        meta["input_path"] = notebook.name
-        meta["output_path"] = output.name
-        nbformat.write(nb, output)
+        except CellTimeoutError:
+            kind, error = "timeout", f"took longer than {float(timeout):g} s"
+        except Exception as err:  # noqa: BLE001 - a dead kernel, a kernel that never started: report it
+            if watch.stopped or (stop is not None and _is_set(stop)):
+                kind, error = "stopped", "stopped before it finished"
+            elif watch.expired or time.monotonic() > deadline:
+                kind, error = "timeout", f"took longer than {float(timeout):g} s"
+            elif isinstance(err, DeadKernelError):
+                kernel_stderr.seek(0)
+                said = _last_line(kernel_stderr.read()[-4000:].decode("utf-8", "replace"))
+                kind, error = "kernel", "the kernel died (out of memory?)" + (f": {said}" if said else "")
+            else:
+                kind, error = "kernel", f"{type(err).__name__}: {_last_line(str(err))}"
+        finally:  # a kernel that failed to start leaves nbclient's exit hook behind, which then fails
+            atexit.unregister(client._cleanup_kernel)
+    duration = time.monotonic() - start
+    replacements = [(str(cwd), ".")] + list(scrub or [])
+    scrub_paths(nb, replacements)
+    if output is not None:
+        nbformat.write(nb, Path(output))
     if error is not None:
-        error = scrub_text(error, [(str(cwd), ".")] + list(scrub or []))
-    return Execution(error is None, error, duration, nb)
+        error = scrub_text(error, replacements)
+        evalue = scrub_text(evalue, replacements) if evalue else evalue
+    return Execution(error is None, error, duration, nb, kind=kind, ename=ename, evalue=evalue)
+
+
+def _is_set(flag) -> bool:
+    try:
+        return bool(flag.is_set())
+    except Exception:  # noqa: BLE001
+        return False
 
 
 # ---------------------------------------------------------------- machine paths
