@@ -1,8 +1,9 @@
 """Data for the kit: the ``Dataset`` container, built-in data sets with a known truth, the real
-diabetes data, and loading a CSV file with clear errors.
+diabetes data, and the one entry point ``load_dataset`` (a CSV file is read and checked by
+``helpers.csvfile``).
 
-Every data set has 10 inputs (a CSV file may have any number) and is deterministic for a given
-``seed``. The synthetic ones carry ``true_importance``: one number per input, in units of the
+Every built-in data set has 10 inputs (a CSV file may have any number) and is deterministic for a
+given ``seed``. The synthetic ones carry ``true_importance``: one number per input, in units of the
 target, saying how much of the target's variation that input drives (see each builder's
 docstring for exactly what the number means). Real data has no known truth (``None``).
 
@@ -21,12 +22,10 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import inspect
 import numbers
 import os
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -34,15 +33,16 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from helpers import csvfile
+from helpers.csvfile import MIN_ROWS, TASKS, did_you_mean  # noqa: F401  (importable from here, as always)
+
 __all__ = ["Dataset", "Standardizer", "standardize", "load_dataset", "list_datasets", "DATASETS",
            "make_friedman1", "make_friedman1_binary", "make_linear", "make_correlated",
-           "make_scales", "load_diabetes", "friedman1_signal"]
+           "make_scales", "load_diabetes", "friedman1_signal", "did_you_mean", "TASKS", "MIN_ROWS"]
 
-TASKS = ("regression", "binary")
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 N_INPUTS = 10
-MIN_ROWS = 20
-_MISSING_TOKENS = {"", "na", "n/a", "nan", "null", "none", "?"}
+_MISSING_TOKENS = csvfile.MISSING_TOKENS
 
 
 # ---------------------------------------------------------------- the container
@@ -68,6 +68,22 @@ class Dataset:
         What the data is and what it teaches, in a sentence or three.
     name : str, default ""
         Short name: the built-in's name (``"friedman1"``) or the CSV file's name.
+    groups : dict of str to list of str, or None
+        The original variables: variable -> its columns of ``X`` (names from ``feature_names``, in
+        feature order), every feature in exactly one group, variables in the order of their first
+        column. A categorical input ``"species"`` is the group ``["species=Adelie", ...]``, a
+        numeric one ``[name]``; a user-chosen group (``groups=`` of ``load_dataset``) merges
+        several. ``None`` means every column is its own variable (the built-in data sets).
+    notes : list of str
+        What the data step did, in plain words (columns left out, rows dropped or filled, which
+        class is 1); empty for the built-in data sets. Plain text, never markup.
+
+    Notes
+    -----
+    A ``Dataset`` read from a CSV file also keeps its parsed table privately, so that ``split``
+    can learn the encoding (categorical levels, imputed values) from the training rows alone.
+    Any change to ``X`` (``standardize``, ``dataclasses.replace(data, X=...)``) drops that table:
+    such a copy splits by rows like any other ``Dataset``.
     """
     X: np.ndarray
     y: np.ndarray
@@ -77,6 +93,9 @@ class Dataset:
     true_importance: pd.Series | None
     description: str
     name: str = ""
+    groups: dict | None = None
+    notes: list = field(default_factory=list)
+    _source: tuple | None = field(default=None, repr=False)
 
     def __post_init__(self):
         self.X = np.ascontiguousarray(self.X, dtype=np.float64)
@@ -105,6 +124,12 @@ class Dataset:
             if set(truth.index) != set(self.feature_names) or len(truth) != len(self.feature_names):
                 raise ValueError(f"true_importance must be indexed by the feature names {self.feature_names}")
             self.true_importance = truth.reindex(self.feature_names).rename("true_importance")
+        self.groups = _check_dataset_groups(self.groups, self.feature_names)
+        if isinstance(self.notes, str) or not all(isinstance(note, str) for note in self.notes):
+            raise ValueError(f"notes must be a list of strings, got {self.notes!r}")
+        self.notes = list(self.notes)
+        if self._source is not None and (self._source[1] is not self.X or self._source[0].n != self.n):
+            self._source = None          # X is no longer what the table encoded: split by rows
 
     @property
     def n(self) -> int:
@@ -113,8 +138,13 @@ class Dataset:
 
     @property
     def d(self) -> int:
-        """Number of inputs."""
+        """Number of inputs (columns of ``X``)."""
         return self.X.shape[1]
+
+    @property
+    def variables(self) -> list[str]:
+        """The original variables: the keys of ``groups``, or ``feature_names`` when there are no groups."""
+        return list(self.groups) if self.groups is not None else list(self.feature_names)
 
     def __repr__(self) -> str:
         truth = "known" if self.true_importance is not None else "unknown"
@@ -129,13 +159,15 @@ class Dataset:
 
     def subset(self, rows) -> "Dataset":
         """A new ``Dataset`` with the given rows (integer positions, a boolean mask or a slice),
-        keeping names, task, truth and description."""
+        keeping names, task, truth, description, groups and notes (the encoding is not re-learnt)."""
         try:
             idx = np.arange(self.n)[rows]
         except IndexError as err:
             raise ValueError(f"rows do not select rows of a data set with {self.n} rows: {err}") from None
         idx = np.atleast_1d(idx)
-        return dataclasses.replace(self, X=self.X[idx], y=self.y[idx])
+        X = np.ascontiguousarray(self.X[idx], dtype=np.float64)
+        source = (self._source[0].take(idx), X) if self._source is not None else None
+        return dataclasses.replace(self, X=X, y=self.y[idx], _source=source)
 
     def split(self, test_size: float = 0.25, seed: int = 0) -> tuple["Dataset", "Dataset"]:
         """A seeded random split into a training and a test ``Dataset``.
@@ -151,6 +183,13 @@ class Dataset:
         -------
         train, test : Dataset
             Disjoint; together they hold every row once, each in the original row order.
+
+        Notes
+        -----
+        For a ``Dataset`` read from a CSV file the encoding is learnt again on the training part
+        and applied to both: categorical levels (so the feature names are the training rows'
+        levels; a level seen only in the test part is encoded all zero, with a note on both parts)
+        and, with ``missing="impute"``, the fill values. Otherwise the rows are simply divided.
         """
         if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
             n_test = int(test_size)
@@ -162,7 +201,18 @@ class Dataset:
             raise ValueError(f"test_size={test_size!r} leaves {n_test} of {self.n} rows for the test set; "
                              "each part needs at least one row")
         order = _rng(seed).permutation(self.n)
-        return self.subset(np.sort(order[n_test:])), self.subset(np.sort(order[:n_test]))
+        train_rows, test_rows = np.sort(order[n_test:]), np.sort(order[:n_test])
+        if self._source is None:
+            return self.subset(train_rows), self.subset(test_rows)
+        table = self._source[0]
+        train_table, test_table = table.take(train_rows), table.take(test_rows)
+        encoding = train_table.fit(source="the training rows")
+        test_encoded = encoding.transform(test_table)
+        train = _from_table(train_table, encoding, name=self.name, description=self.description,
+                            also=[f"held-out rows: {note}" for note in test_encoded.unknown_notes])
+        test = _from_table(test_table, encoding, name=self.name, description=self.description,
+                           encoded=test_encoded)
+        return train, test
 
 
 # ---------------------------------------------------------------- standardising
@@ -246,8 +296,10 @@ class Standardizer:
 def standardize(train: Dataset, *others: Dataset):
     """Standardise ``train`` and every other data set with statistics of ``train``'s inputs.
 
-    Only ``X`` changes. The target is left alone, and so is ``true_importance``: it measures the
-    effect on ``y``, which standardising the inputs does not change.
+    Only ``X`` changes. The target is left alone, and so are ``true_importance`` (it measures the
+    effect on ``y``, which standardising the inputs does not change), ``groups`` and ``notes``.
+    A one-hot column is standardised like any other (the network sees centred 0/1 columns).
+    The copies no longer carry a CSV's table: splitting one divides its rows.
 
     Parameters
     ----------
@@ -265,7 +317,7 @@ def standardize(train: Dataset, *others: Dataset):
         if not isinstance(other, Dataset) or other.feature_names != train.feature_names:
             raise ValueError(f"data set {i} after train does not have train's inputs {train.feature_names}")
     scaler = Standardizer().fit(train.X)
-    copies = [dataclasses.replace(ds, X=scaler.transform(ds.X)) for ds in (train, *others)]
+    copies = [dataclasses.replace(ds, X=scaler.transform(ds.X), _source=None) for ds in (train, *others)]
     return (*copies, scaler)
 
 
@@ -509,9 +561,10 @@ def load_diabetes(n_samples: int | None = None, *, seed: int = 0) -> Dataset:
     B. Efron, T. Hastie, I. Johnstone and R. Tibshirani (2004), "Least Angle Regression",
     Annals of Statistics 32(2):407-499.
     """
-    data = _read_csv(DATA_DIR / "diabetes.csv", target="y", task="regression", features=DIABETES_COLUMNS)
+    table = csvfile.read_csv_table(DATA_DIR / "diabetes.csv", target="y", task="regression",
+                                   features=DIABETES_COLUMNS, missing="error", sep=",", decimal=".")
     data = dataclasses.replace(
-        data, name="diabetes",
+        _from_table(table, table.fit(), name="diabetes"), notes=[], _source=None,
         description="Diabetes (Efron et al. 2004): 442 patients; age, sex, bmi, blood pressure (bp) "
                     "and six blood serum measurements (s1 tc, s2 ldl, s3 hdl, s4 tch, s5 ltg, s6 glu) "
                     "in raw units; y is disease progression one year later. No known truth.")
@@ -534,10 +587,24 @@ def list_datasets() -> list[str]:
 
 
 # ---------------------------------------------------------------- one entry point
+_CSV_ONLY = ("features", "exclude", "categorical", "positive", "sep", "decimal")
+
+
 def load_dataset(name_or_path, *, target: str | None = None, task: str | None = None,
                  n_samples: int | None = None, seed: int = 0, noise: float | None = None,
-                 **options) -> Dataset:
+                 features: list[str] | None = None, exclude: list[str] | None = None,
+                 categorical: list[str] | None = None, groups: dict[str, list[str]] | None = None,
+                 missing: str = "drop", positive=None, sep: str | None = None,
+                 decimal: str | None = None, **options) -> Dataset:
     """A built-in data set by name, or a CSV file by path.
+
+    A CSV file is read and checked by ``helpers.csvfile`` (its docstring has every rule): text and
+    true/false columns become categorical inputs, one-hot encoded (one 0/1 column per level, named
+    ``"<column>=<level>"``) and grouped back into one variable each (``Dataset.groups``); an index
+    or id column, and a text column with too many levels, is left out; rows with a missing value
+    are dropped or filled; a text target with two classes is binary. ``Dataset.notes`` says what
+    was done. The ``Dataset`` returned is encoded with levels and fill values from *all* its rows;
+    ``Dataset.split`` learns them again from the training part alone.
 
     Parameters
     ----------
@@ -547,19 +614,51 @@ def load_dataset(name_or_path, *, target: str | None = None, task: str | None = 
         The CSV's target column (required for a CSV). For a built-in, if given, it must be the
         data set's own target name.
     task : {"regression", "binary"}, optional
-        For a CSV, inferred when omitted: "binary" if the target holds only 0 and 1, else
-        "regression". For a built-in, if given, it must be the data set's task.
+        For a CSV, inferred when omitted: "binary" if the target holds only 0 and 1, or two text
+        (or true/false) classes, or ``positive`` is given; else "regression". For a built-in, if
+        given, it must be the data set's task.
     n_samples : int, optional
         Synthetic data: the number of rows to draw (default 1000). Real data or a CSV: a seeded
-        random subset of this many rows (default all).
+        random subset of this many rows (default all), taken after rows with missing values are
+        dropped.
     seed : int, default 0
         Seeds the draw or the subset. Same arguments, same bits.
     noise : float, optional
         Synthetic data only: the standard deviation of the noise on ``y`` (default 1.0).
+    features : list of str, optional
+        CSV only: the input columns, and only these (default: every column but the target, less
+        the ones left out as an index or id). A column named here is kept even if it looks like
+        an id. Not with ``exclude``.
+    exclude : list of str, optional
+        CSV only: every column but the target and these is an input.
+    categorical : list of str, optional
+        CSV only: inputs to one-hot encode though they hold numbers (a code such as 1/2/3 for a
+        region), or though they have too many levels to be encoded otherwise. Text and true/false
+        columns are categorical without being named.
+    groups : dict of str to list of str, optional
+        Inputs merged into one variable for importance, e.g. ``{"lipids": ["s1", "s2", "s3"]}``:
+        every measure then reports one number for the group (see ``Dataset.groups``). Members are
+        input names (for a CSV, original columns; a categorical column brings all its levels).
+        An unknown name or a name in two groups is an error. Works for built-ins too.
+    missing : {"drop", "impute", "error"}, default "drop"
+        CSV only: what to do with a missing input (an empty cell, or NA, N/A, nan, null, none, ?
+        in any case). "drop" drops the row (a note says how many and which columns were missing
+        most); "impute" fills it with the mean (numbers) or most frequent level (categories) of
+        the rows the encoding is learnt on; "error" makes it an error naming the column and row.
+        A row with a missing target is always dropped (an error under "error"), never imputed.
+    positive : str or number, optional
+        CSV only: the target class that is 1; every other class is 0. Default for a target with
+        two text classes: the second in sorted order (a note says which). Needed for a text target
+        with more than two classes (one class against the rest).
+    sep : str, optional
+        CSV only: the field separator. Detected when omitted: whichever of ``,`` ``;`` tab ``|``
+        the header holds most.
+    decimal : {".", ","}, optional
+        CSV only: the decimal mark. Detected when omitted: a comma when the file is not comma
+        separated and writes its numbers ``1,5``.
     **options
         A builder's own options (``beta`` for "linear"; ``dup_noise``, ``proxy_noise`` for
-        "correlated"). For a CSV: ``features`` (list of input columns; default every column but
-        the target) and ``sep`` (default ",").
+        "correlated").
 
     Returns
     -------
@@ -571,18 +670,32 @@ def load_dataset(name_or_path, *, target: str | None = None, task: str | None = 
         An unknown name or option, a file that does not exist, or a CSV with a problem: the
         message names the column, and the row where there is one. Rows are counted from 1 at
         the first data row (the header is not a row); the file line is the row plus one.
+
+    Examples
+    --------
+    >>> data = load_dataset("data/penguins.csv", target="body_mass_g")     # doctest: +SKIP
+    >>> data.variables[:3], data.groups["island"]                           # doctest: +SKIP
+    (['species', 'island', 'bill_length_mm'], ['island=Biscoe', 'island=Dream', 'island=Torgersen'])
     """
     if task is not None and task not in TASKS:
         raise ValueError(f"task must be one of {list(TASKS)} or None, got {task!r}")
+    if missing not in csvfile.MISSING_CHOICES:
+        raise ValueError(f"missing must be one of {list(csvfile.MISSING_CHOICES)}, got {missing!r}")
+    csv_options = dict(features=features, exclude=exclude, categorical=categorical, positive=positive,
+                       sep=sep, decimal=decimal)
     if isinstance(name_or_path, str) and name_or_path in DATASETS:
-        return _load_builtin(name_or_path, target=target, task=task, n_samples=n_samples,
+        given = [key for key in _CSV_ONLY if csv_options[key] is not None]
+        if given:
+            raise ValueError(f"{given[0]}= applies only to a CSV file, not to the built-in data set {name_or_path!r}")
+        data = _load_builtin(name_or_path, target=target, task=task, n_samples=n_samples,
                              seed=seed, noise=noise, options=options)
+        return _with_groups(data, groups)
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise ValueError(f"name_or_path must be a data set name or a file path, got {type(name_or_path).__name__}")
     path = Path(name_or_path)
     if path.is_file():
-        return _load_csv(path, target=target, task=task, n_samples=n_samples, seed=seed,
-                         noise=noise, options=options)
+        return _load_csv(path, target=target, task=task, n_samples=n_samples, seed=seed, noise=noise,
+                         groups=groups, missing=missing, csv_options=csv_options, options=options)
     known = ", ".join(DATASETS)
     if path.exists():
         raise ValueError(f"{str(path)!r} is a folder, not a CSV file")
@@ -613,157 +726,78 @@ def _load_builtin(name, *, target, task, n_samples, seed, noise, options) -> Dat
     return data
 
 
-def _load_csv(path, *, target, task, n_samples, seed, noise, options) -> Dataset:
-    unknown = sorted(set(options) - {"features", "sep"})
-    if unknown:
-        raise ValueError(f"unknown option {unknown[0]!r} for a CSV file; it takes: features, sep")
+def _with_groups(data: Dataset, groups) -> Dataset:
+    """``data`` with its variables merged into the user's groups (checked)."""
+    checked = csvfile.check_groups(groups, data.variables, data.name)
+    if checked is None:
+        return data
+    base = data.groups if data.groups is not None else {f: [f] for f in data.feature_names}
+    return dataclasses.replace(data, groups=csvfile.merge_groups(base, checked))
+
+
+def _load_csv(path, *, target, task, n_samples, seed, noise, groups, missing, csv_options, options) -> Dataset:
+    if options:
+        raise ValueError(f"unknown option {sorted(options)[0]!r} for a CSV file; it takes: "
+                         f"{', '.join((*_CSV_ONLY, 'groups', 'missing'))}")
     if noise is not None:
         raise ValueError("noise= applies only to the synthetic built-in data sets, not to a CSV file")
-    data = _read_csv(path, target=target, task=task, features=options.get("features"),
-                     sep=options.get("sep", ","))
-    return _take_rows(data, n_samples, _check_seed(seed))
-
-
-# ---------------------------------------------------------------- reading and checking a CSV
-def _read_csv(path: Path, *, target, task, features=None, sep=",") -> Dataset:
-    """Read and check a CSV file; every problem is a ValueError naming the column and row."""
-    where = path.name
-    try:
-        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                          skipinitialspace=True, index_col=False)
-        # the header as written: pandas renames a repeated name ('a', 'a.1') in `raw`
-        header = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                             skipinitialspace=True, index_col=False, header=None, nrows=1)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
-        raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
-    _check_unique_names([str(c).strip() for c in header.iloc[0]], where)
-    raw.columns = [str(c).strip() for c in raw.columns]
-    columns = list(raw.columns)
-    listing = ", ".join(repr(c) for c in columns)
-    if target is None:
-        raise ValueError(f"{where}: say which column is the target with target=...; the columns are: {listing}")
-    if target not in columns:
-        raise ValueError(f"{where}: the target column {target!r} is not in the file; the columns are: "
-                         f"{listing}{did_you_mean(target, columns)}")
-    features = _check_features(features, columns, target, where)
-
-    cells = raw[[*features, target]].fillna("").apply(lambda col: col.str.strip())
-    empty = (cells == "").all(axis=1).to_numpy()
-    n_rows = len(cells) - _count_trailing(empty)
-    cells, empty = cells.iloc[:n_rows], empty[:n_rows]
-    if n_rows < MIN_ROWS:
-        raise ValueError(f"{where} has {n_rows} data rows; at least {MIN_ROWS} are needed")
-    if empty.any():
-        row = int(np.flatnonzero(empty)[0]) + 1
-        raise ValueError(f"{where}: row {row} (line {row + 1} of the file) is empty")
-
-    values, problems = {}, []
-    for column in cells.columns:
-        values[column], problem = _parse_column(cells[column])
-        if problem:
-            hint = " (a binary target must be coded 0/1)" if column == target and "text" in problem else ""
-            problems.append(f"column {column!r}, {problem}{hint}")
-    if problems:
-        raise ValueError(f"{where}: bad values (rows count from 1 after the header):\n  " + "\n  ".join(problems))
-
-    y = values[target]
-    task = _check_target(y, target, task, where)
-    X = np.column_stack([values[f] for f in features])
-    for j in np.flatnonzero((X == X[0]).all(axis=0)):
-        warnings.warn(f"{where}: input column {features[j]!r} has the same value in every row; "
-                      "its importance is zero by definition", UserWarning, stacklevel=4)
-    return Dataset(X, y, features, target, task, None,
-                   f"{where}: {n_rows} rows, {len(features)} inputs ({', '.join(features)}), "
-                   f"target {target!r} ({task}).", where)
-
-
-def _check_unique_names(names: list[str], where: str) -> None:
-    """A ValueError naming every column name the header repeats: pandas would rename the copies
-    ('a', 'a.1'), and a repeated target would then become an input. Blank names are left to
-    pandas, which names them apart ('Unnamed: 3')."""
-    positions: dict[str, list[int]] = {}
-    for i, name in enumerate(names, start=1):
-        if name:
-            positions.setdefault(name, []).append(i)
-    repeated = [(name, cols) for name, cols in positions.items() if len(cols) > 1]
-    if repeated:
-        listed = "; ".join(f"the column name {name!r} appears {len(cols)} times "
-                           f"(columns {', '.join(map(str, cols[:-1]))} and {cols[-1]})" for name, cols in repeated)
-        raise ValueError(f"{where}: {listed}; every column needs its own name")
-
-
-def _check_features(features, columns, target, where) -> list[str]:
-    if features is None:
-        features = [c for c in columns if c != target]
+    table = csvfile.read_csv_table(path, target=target, task=task, groups=groups, missing=missing, **csv_options)
+    if n_samples is not None:
+        n_samples = _check_n_samples(n_samples)
+        if n_samples > table.n:
+            raise ValueError(f"n_samples={n_samples} but {path.name} has only {table.n} usable rows")
+        table = table.take(np.sort(_rng(seed).choice(table.n, size=n_samples, replace=False)))
     else:
-        if isinstance(features, str) or not all(isinstance(f, str) for f in features):
-            raise ValueError(f"features must be a list of column names, got {features!r}")
-        features = list(features)
-        missing = [f for f in features if f not in columns]
-        if missing:
-            raise ValueError(f"{where}: the feature column {missing[0]!r} is not in the file; the columns are: "
-                             f"{', '.join(repr(c) for c in columns)}{did_you_mean(missing[0], columns)}")
-        if target in features:
-            raise ValueError(f"{where}: the target {target!r} cannot also be a feature")
-        repeated = sorted({f for f in features if features.count(f) > 1})
-        if repeated:
-            raise ValueError(f"{where}: features names {repeated[0]!r} more than once")
-    if not features:
-        raise ValueError(f"{where}: no input columns; the file needs at least one column besides the target {target!r}")
-    return features
+        _check_seed(seed)
+    return _from_table(table, table.fit(), name=path.name)
 
 
-def did_you_mean(word: str, choices) -> str:
-    """``"; did you mean 'x'?"`` for the choice closest to a misspelt ``word``, or ``""``."""
-    close = difflib.get_close_matches(word, list(choices), n=1) or [
-        c for c in choices if str(c).lower() == word.lower()]
-    return f"; did you mean {close[0]!r}?" if close else ""
+def _from_table(table: csvfile.CsvTable, encoding: csvfile.Encoding, *, name: str, description: str | None = None,
+                encoded: csvfile.Encoded | None = None, also=()) -> Dataset:
+    """The ``Dataset`` of ``table``'s rows encoded by ``encoding``, keeping the table for ``split``."""
+    encoded = encoded if encoded is not None else encoding.transform(table)
+    if description is None:
+        description = _describe(table, encoded)
+    return Dataset(encoded.X, table.y, encoded.feature_names, table.target, table.task, None, description,
+                   name, groups=encoded.groups, notes=[*table.notes, *encoded.notes, *also],
+                   _source=(table, encoded.X))
 
 
-def _count_trailing(flags: np.ndarray) -> int:
-    """How many True values end the array (blank lines at the end of a file)."""
-    count = 0
-    for flag in flags[::-1]:
-        if not flag:
-            break
-        count += 1
-    return count
+def _describe(table: csvfile.CsvTable, encoded: csvfile.Encoded) -> str:
+    names = list(encoded.groups) if encoded.groups is not None else encoded.feature_names
+    inputs = f"{len(names)} inputs ({', '.join(names)})"
+    if encoded.groups is not None:
+        inputs = f"{len(names)} variables ({', '.join(names)}) as {len(encoded.feature_names)} encoded inputs"
+    return f"{table.where}: {table.n} rows, {inputs}, target {table.target!r} ({table.task})."
 
 
-def _parse_column(cells: pd.Series) -> tuple[np.ndarray, str]:
-    """The column as float64, and a description of its first bad cell ('' when all are good)."""
-    missing = cells.str.lower().isin(_MISSING_TOKENS).to_numpy()
-    parsed = pd.to_numeric(cells.where(~missing), errors="coerce").to_numpy(dtype=np.float64)
-    text = np.isnan(parsed) & ~missing
-    infinite = np.isinf(parsed)
-    bad = missing | text | infinite
-    if not bad.any():
-        return parsed, ""
-    i = int(np.flatnonzero(bad)[0])
-    value = cells.iloc[i]
-    if missing[i]:
-        what = "missing value" + (f" ({value!r})" if value else " (empty cell)")
-    elif text[i]:
-        what = f"text {value!r} where a number is needed"
-    else:
-        what = f"infinite value {value!r}"
-    more = int(bad.sum()) - 1
-    also = f"; {more} more bad cells in this column" if more else ""
-    return parsed, f"row {i + 1} (line {i + 2} of the file): {what}{also}"
-
-
-def _check_target(y: np.ndarray, target, task, where) -> str:
-    if (y == y[0]).all():
-        raise ValueError(f"{where}: the target {target!r} has the same value ({y[0]:g}) in every row; "
-                         "there is nothing to explain")
-    is01 = np.isin(y, (0.0, 1.0))
-    if task is None:
-        return "binary" if is01.all() else "regression"
-    if task == "binary" and not is01.all():
-        i = int(np.flatnonzero(~is01)[0])
-        raise ValueError(f"{where}: task='binary' needs the target {target!r} to hold only 0 and 1; "
-                         f"row {i + 1} (line {i + 2} of the file) holds {y[i]:g}")
-    return task
+def _check_dataset_groups(groups, feature_names) -> dict | None:
+    """``groups`` checked against the features and put in feature order (see ``Dataset.groups``)."""
+    if groups is None:
+        return None
+    if not isinstance(groups, dict) or not groups:
+        raise ValueError("groups must be None or a non-empty dict of variable -> list of feature names, "
+                         f"got {groups!r}")
+    position = {f: i for i, f in enumerate(feature_names)}
+    owner, out = {}, {}
+    for key, members in groups.items():
+        if not isinstance(key, str) or isinstance(members, str) or not isinstance(members, (list, tuple)) \
+                or not members:
+            raise ValueError(f"groups: {key!r} must map a variable name to a non-empty list of feature names")
+        for member in members:
+            if member not in position:
+                raise ValueError(f"groups: {key!r} names {member!r}, which is not a feature"
+                                 f"{did_you_mean(str(member), feature_names)}")
+            if member in owner:
+                raise ValueError(f"groups: the feature {member!r} is in two groups, {owner[member]!r} and {key!r}")
+            owner[member] = key
+        if key in position and key not in members:
+            raise ValueError(f"groups: the variable {key!r} is also the name of a feature in another group")
+        out[key] = sorted(members, key=position.get)
+    left = [f for f in feature_names if f not in owner]
+    if left:
+        raise ValueError(f"groups must hold every feature once; not in any group: {left}")
+    return dict(sorted(out.items(), key=lambda kv: position[kv[1][0]]))
 
 
 # ---------------------------------------------------------------- small checks

@@ -328,17 +328,24 @@ def test_csv_text_value_names_column_row_and_value(tmp_path):
 
 
 def test_csv_empty_cell_names_column_and_row(tmp_path):
+    # missing="error" keeps the strict check; the default (drop) drops the row with a note
     def spoil(frame):
         frame.loc[11, "x2"] = ""              # data row 12
+    path = _write_csv(tmp_path, edit=spoil)
     with pytest.raises(ValueError, match=r"column 'x2', row 12 .*missing value"):
-        load_dataset(_write_csv(tmp_path, edit=spoil), target="y")
+        load_dataset(path, target="y", missing="error")
+    data = load_dataset(path, target="y")
+    assert data.n == 29 and any("dropped 1 of 30" in note and "x2 1" in note for note in data.notes)
 
 
 def test_csv_nan_token_names_column_and_row(tmp_path):
     def spoil(frame):
         frame.loc[0, "y"] = "NaN"             # data row 1, in the target
-    with pytest.raises(ValueError, match=r"column 'y', row 1 .*missing value \('NaN'\)"):
-        load_dataset(_write_csv(tmp_path, edit=spoil), target="y")
+    path = _write_csv(tmp_path, edit=spoil)
+    with pytest.raises(ValueError, match=r"column 'y', row 1 .*missing value"):
+        load_dataset(path, target="y", missing="error")
+    data = load_dataset(path, target="y", missing="impute")        # a target is never imputed
+    assert data.n == 29 and any("target 'y' is missing (rows 1)" in note for note in data.notes)
 
 
 def test_csv_infinite_value_names_column_and_row(tmp_path):
@@ -353,7 +360,7 @@ def test_csv_reports_every_bad_column(tmp_path):
         frame.loc[2, "x1"] = "?"
         frame.loc[4, "x4"] = "1,5"
     with pytest.raises(ValueError) as info:
-        load_dataset(_write_csv(tmp_path, edit=spoil), target="y")
+        load_dataset(_write_csv(tmp_path, edit=spoil), target="y", missing="error")
     assert "column 'x1', row 3" in str(info.value) and "column 'x4', row 5" in str(info.value)
 
 
