@@ -6,7 +6,7 @@ Measures live in small modules (``_weights``, ``_gradients``, ``_perturbation``,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -127,6 +127,201 @@ def resolve_names(feature_names, d: int, X=None, model=None) -> list[str]:
     if len(set(names)) != len(names):
         raise ValueError("feature_names holds a name twice")
     return names
+
+
+class GroupsNotSupported(ValueError):
+    """A measure declines a group of several columns: one number for it would mean nothing.
+
+    A ``ValueError`` (so existing ``except ValueError`` still catches it) that keeps what a report
+    needs to skip the measure with a note: ``measure`` (its name), ``group`` (the first group of
+    more than one column), ``columns`` (that group's columns) and ``reason`` (why, in a sentence).
+    ``helpers.importance.REGISTRY[name].group_rule == "declines"`` says the same before any work.
+    """
+
+    def __init__(self, measure: str, group: str, columns: Sequence[str], reason: str):
+        self.measure, self.group, self.columns, self.reason = measure, group, list(columns), reason
+        super().__init__(f"{measure} does not support groups of columns: the group {group!r} holds "
+                         f"{len(self.columns)} columns ({', '.join(map(repr, self.columns))}); {reason}")
+
+
+def check_groups(groups, feature_names: Sequence[str], *, partition: bool = True) -> dict[str, list[int]]:
+    """The groups of input columns, checked: group name -> the column indices, in feature order.
+
+    Parameters
+    ----------
+    groups : mapping of str -> list of str, list of lists of str, or None
+        The groups, by column name: ``{"species": ["species=Chinstrap", "species=Gentoo"]}``. A
+        single string stands for a group of that one column. In a list of lists a group is named
+        by joining its columns with "+" (``[["x1", "x2"]]`` gives "x1+x2"). None: every column is
+        its own group, named after it.
+    feature_names : sequence of str
+        The names of the columns, in the order of the data's columns.
+    partition : bool, default True
+        True (what every measure uses): the groups must not share a column; a column in no group
+        becomes a group of its own (named after it); and the groups come in the order of their
+        first column. False (``grouped_permutation``): exactly the groups given, in the order
+        given, which may overlap.
+
+    Returns
+    -------
+    dict of str -> list of int
+        Group name -> the positions of its columns in ``feature_names``, ascending.
+
+    Raises
+    ------
+    ValueError
+        A column name that is not one of ``feature_names`` (with a did-you-mean), an empty group,
+        a column named twice in a group, a column in two groups (with ``partition``), two groups
+        with one name, or a group named like a column that it does not hold.
+    """
+    names = [str(f) for f in feature_names]
+    position = {f: j for j, f in enumerate(names)}
+    if groups is None:
+        return {f: [j] for j, f in enumerate(names)}
+    if isinstance(groups, Mapping):
+        items = [(str(k), v) for k, v in groups.items()]
+    elif isinstance(groups, (list, tuple)):
+        items = []
+        for g in groups:
+            if isinstance(g, str) or not isinstance(g, (list, tuple)):
+                raise ValueError(f"groups must be a dict of name -> list of features or a list of lists, got element {g!r}")
+            items.append(("+".join(map(str, g)), g))
+    else:
+        raise ValueError(f"groups must be a dict or a list of lists of feature names, got {type(groups).__name__}")
+    if not items and not partition:
+        raise ValueError("groups is empty: name at least one group")
+    labels, units, owner = [], [], {}
+    for label, members in items:
+        if isinstance(members, str):
+            members = [members]
+        if not isinstance(members, (list, tuple)) or not members:
+            raise ValueError(f"group {label!r} must be a non-empty list of feature names, got {members!r}")
+        unknown = [str(m) for m in members if str(m) not in position]
+        if unknown:
+            shown = names if len(names) <= 20 else names[:20] + ["..."]
+            raise ValueError(f"group {label!r} names {unknown[0]!r}, which is not one of the features "
+                             f"{shown}{_did_you_mean(unknown[0], names)}")
+        cols = [position[str(m)] for m in members]
+        if len(set(cols)) != len(cols):
+            raise ValueError(f"group {label!r} names a feature twice: {list(members)!r}")
+        if label in labels:
+            raise ValueError(f"two groups are called {label!r}")
+        if partition:
+            for j in cols:
+                if j in owner:
+                    raise ValueError(f"column {names[j]!r} is in two groups, {owner[j]!r} and {label!r}: "
+                                     "a column may belong to one group only")
+                owner[j] = label
+        labels.append(label)
+        units.append(sorted(cols) if partition else cols)
+    if not partition:
+        return dict(zip(labels, units))
+    given = dict(zip(labels, units))
+    out: dict[str, list[int]] = {}
+    for j, f in enumerate(names):
+        if j in owner:
+            if owner[j] not in out:
+                out[owner[j]] = given[owner[j]]
+            continue
+        if f in given:
+            raise ValueError(f"group {f!r} is named like the column {f!r} but does not hold it: "
+                             "rename the group or put the column in it")
+        out[f] = [j]
+    return out
+
+
+def _did_you_mean(word: str, choices) -> str:
+    try:
+        from helpers.data import did_you_mean
+    except ImportError:  # pragma: no cover - the data module being reorganised
+        import difflib
+        close = difflib.get_close_matches(word, list(choices), n=1)
+        return f"; did you mean {close[0]!r}?" if close else ""
+    return did_you_mean(word, choices)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the shared input check gives a measure: the data matrix (or None), the column names,
+    and the groups (name -> column indices; every column its own group when none were given).
+
+    ``grouped`` is True when the caller gave groups; then a measure's result is indexed by the
+    group names and ``info["groups"]`` names each group's columns.
+    """
+    X: np.ndarray | None
+    names: list
+    groups: dict
+    grouped: bool
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.groups)
+
+    @property
+    def d(self) -> int:
+        return len(self.names)
+
+    def membership(self) -> np.ndarray:
+        """The (d, g) 0/1 matrix: ``M[j, k] = 1`` when column ``j`` is in group ``k``."""
+        M = np.zeros((self.d, len(self.groups)))
+        for k, cols in enumerate(self.groups.values()):
+            M[cols, k] = 1.0
+        return M
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (..., d) summed over each group's columns: (..., g). One matrix product."""
+        if not self.grouped:
+            return values
+        return np.asarray(values, dtype=np.float64) @ self.membership()
+
+    def columns(self) -> dict[str, list[str]]:
+        """Group name -> its column names (for ``info["groups"]``)."""
+        return {g: [self.names[j] for j in cols] for g, cols in self.groups.items()}
+
+    def index(self) -> list[str]:
+        """The names a result is indexed by: the group names, or the column names."""
+        return self.labels if self.grouped else list(self.names)
+
+    def widest(self) -> tuple[str, list[str]] | None:
+        """The first group of more than one column (name, column names), or None."""
+        for g, cols in self.groups.items():
+            if len(cols) > 1:
+                return g, [self.names[j] for j in cols]
+        return None
+
+    def decline(self, measure: str, reason: str) -> None:
+        """Raise ``GroupsNotSupported`` if any group holds more than one column."""
+        wide = self.widest()
+        if wide is not None:
+            raise GroupsNotSupported(measure, wide[0], wide[1], reason)
+
+    def info(self) -> dict:
+        """``{"groups": ...}`` when groups were given, else nothing: merged into a result's info."""
+        return {"groups": self.columns()} if self.grouped else {}
+
+
+def check_inputs(model, X=None, *, feature_names=None, groups=None, d: int | None = None,
+                 X_name: str = "X", call_model: bool = True) -> Inputs:
+    """The one input check every measure starts with: the model, the matrix, the names, the groups.
+
+    In order: ``model`` is a ``torch.nn.Module`` (skipped when None: ``ablation`` has no model);
+    ``X`` is a finite (n, d) numeric matrix (``as_matrix``; None for the weight measures, which
+    then need ``d``); the model takes d columns and gives one output per row (``check_model``,
+    skipped with ``call_model=False``); ``feature_names`` (``resolve_names``); and ``groups``
+    (``check_groups``, a partition of the columns).
+    """
+    if model is not None:
+        check_model(model)
+    Xa = None
+    if X is not None:
+        Xa = as_matrix(X, X_name)
+        d = Xa.shape[1]
+    if d is None:
+        raise ValueError("check_inputs needs X or the number of inputs d")
+    if model is not None and call_model:
+        check_model(model, d)
+    names = resolve_names(feature_names, d, X=X, model=model)
+    return Inputs(Xa, names, check_groups(groups, names), groups is not None)
 
 
 def check_model(model, d: int | None = None) -> nn.Module:

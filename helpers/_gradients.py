@@ -24,8 +24,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from helpers._base import (Importance, as_matrix, check_choice, check_model, check_positive_int,
-                           column_std, forward_fn, frame, one_hidden_layer, resolve_names, series)
+from helpers._base import (Importance, as_matrix, check_choice, check_inputs, check_positive_int,
+                           column_std, forward_fn, frame, one_hidden_layer, series)
 from helpers.model import is_plain_mlp
 
 METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
@@ -102,7 +102,7 @@ def _input_gradients(model: nn.Module, X: np.ndarray) -> tuple[np.ndarray, str]:
     return out, "autograd"
 
 
-def gradient(model: nn.Module, X, *, absolute: bool = True, feature_names=None) -> Importance:
+def gradient(model: nn.Module, X, *, absolute: bool = True, feature_names=None, groups=None) -> Importance:
     """Mean absolute input gradient, scaled by each input's spread (saliency).
 
     ``I_i = sigma_i * mean_rows |df/dx_i(x)|``, where ``f`` is the model's raw output (for a binary
@@ -125,14 +125,24 @@ def gradient(model: nn.Module, X, *, absolute: bool = True, feature_names=None) 
     feature_names : sequence of str, optional
         Names of the d inputs; default the columns of a DataFrame ``X``, the model's saved names,
         or ``x1 .. xd``.
+    groups : mapping of str -> list of str, optional
+        Groups of columns reported as one input (e.g. a category's one-hot columns). A group's
+        importance is the **sum** of its columns' importances,
+        ``I_G = sum_{i in G} sigma_i mean_rows |df/dx_i(x)|`` (signed terms with
+        ``absolute=False``), and ``local`` holds the per-row terms whose mean that is,
+        ``sum_{i in G} sigma_i |df/dx_i(x)|``: scaled by ``sigma_i``, unlike the ungrouped
+        ``local``.
 
     Returns
     -------
     Importance
         ``method="gradient"``; ``values`` as above; ``local`` the per-row derivatives
-        ``df/dx_i`` (n, d), *unscaled* (not multiplied by ``sigma_i``); ``info["signed"]`` the
-        signed summary ``sigma_i * mean df/dx_i``, ``info["sigma"]``, ``info["absolute"]`` and
-        ``info["path"]`` ("closed form" or "autograd").
+        ``df/dx_i`` (n, d), *unscaled* (not multiplied by ``sigma_i``), or with groups the
+        scaled per-row group terms (n, groups); ``info["signed"]`` the signed summary
+        ``sigma_i * mean df/dx_i`` (summed per group), ``info["sigma"]`` (per column),
+        ``info["absolute"]`` and ``info["path"]`` ("closed form" or "autograd"); with groups
+        also ``info["groups"]``, ``info["by_column"]`` (the per-column values) and
+        ``info["local_by_column"]`` (the unscaled derivatives).
 
     When it misleads
     ----------------
@@ -142,7 +152,9 @@ def gradient(model: nn.Module, X, *, absolute: bool = True, feature_names=None) 
     Averaging ``|slope|`` hides signs that change across the data; averaging the signed slope
     lets them cancel. Correlated inputs are moved one at a time, off the data. For a binary model
     the slopes are of the logit: large logit slopes where the probability is already 0 or 1 count
-    fully.
+    fully. For a one-hot column the derivative is the slope of an infinitesimal step between 0
+    and 1, a value no row takes; the group's sum of such slopes describes the net near the data,
+    not the effect of switching level, and it grows with the number of levels.
 
     References
     ----------
@@ -153,17 +165,20 @@ def gradient(model: nn.Module, X, *, absolute: bool = True, feature_names=None) 
     """
     if not isinstance(absolute, (bool, np.bool_)):
         raise ValueError(f"absolute must be True or False, got {absolute!r}")
-    Xa = as_matrix(X)
-    n, d = Xa.shape
-    check_model(model, d)
-    names = resolve_names(feature_names, d, X=X, model=model)
+    given = check_inputs(model, X, feature_names=feature_names, groups=groups)
+    Xa, names = given.X, given.names
     grads, path = _input_gradients(model, Xa)
     sigma = column_std(Xa)
     signed = sigma * grads.mean(axis=0)
     values = sigma * np.abs(grads).mean(axis=0) if absolute else signed
-    return Importance("gradient", series(values, names), local=frame(grads, names),
-                      info={"signed": series(signed, names), "sigma": series(sigma, names),
-                            "absolute": bool(absolute), "path": path})
+    info = {"signed": series(given.sum(signed), given.index()), "sigma": series(sigma, names),
+            "absolute": bool(absolute), "path": path}
+    if not given.grouped:
+        return Importance("gradient", series(values, names), local=frame(grads, names), info=info)
+    terms = sigma * (np.abs(grads) if absolute else grads)                 # (n, d), mean over rows = values
+    info.update(given.info(), by_column=series(values, names), local_by_column=frame(grads, names))
+    return Importance("gradient", series(given.sum(values), given.index()),
+                      local=frame(given.sum(terms), given.index()), info=info)
 
 
 # ---------------------------------------------------------------- integrated gradients
@@ -262,7 +277,7 @@ def _ig_autograd(model, X, B, alphas, weights):
 
 
 def integrated_gradients(model: nn.Module, X, *, baseline=None, n_steps: int = 50,
-                         method: str = "gausslegendre", feature_names=None) -> Importance:
+                         method: str = "gausslegendre", feature_names=None, groups=None) -> Importance:
     """Integrated gradients: the derivative averaged along the straight path from a baseline.
 
     For a row ``x`` and baseline ``b``, the attribution of input ``i`` is
@@ -294,12 +309,18 @@ def integrated_gradients(model: nn.Module, X, *, baseline=None, n_steps: int = 5
     feature_names : sequence of str, optional
         Names of the d inputs; default the columns of a DataFrame ``X``, the model's saved names,
         or ``x1 .. xd``.
+    groups : mapping of str -> list of str, optional
+        Groups of columns reported as one input. A group's attribution at a row is the **sum** of
+        its columns' attributions, ``A_G(x) = sum_{i in G} A_i(x)``: the path is the same, so
+        completeness still holds per row, ``sum_G A_G(x) = f(x) - f(b)``; ``values`` is
+        ``mean_rows |A_G(x)|`` (the absolute value of the sum, not the sum of absolute values).
 
     Returns
     -------
     Importance
         ``method="integrated_gradients"``; ``values`` the mean absolute attribution; ``local``
-        the per-row attributions (n, d); ``info["signed"]`` the mean signed attribution,
+        the per-row attributions (n, d), or (n, groups) with groups (the per-column ones then in
+        ``info["local_by_column"]``); ``info["signed"]`` the mean signed attribution,
         ``info["delta"]`` the per-row completeness error ``sum_i A_i - (f(x) - f(b))`` (numpy
         array), ``info["baseline"]`` (a Series, or a DataFrame for a per-row baseline),
         ``info["n_steps"]``, ``info["method"]``, ``info["path"]``.
@@ -311,7 +332,10 @@ def integrated_gradients(model: nn.Module, X, *, baseline=None, n_steps: int = 5
     explains something else. The path crosses regions where there are no data, so the net's
     behaviour there (never checked by training) enters the attributions. Correlated inputs are
     moved together along the path but credited separately. Check ``info["delta"]``: a large
-    completeness error means too few steps.
+    completeness error means too few steps. For a one-hot group the path from the mean baseline
+    passes through fractional levels (a row 30% Gentoo), where no data lie; the group's sum is
+    the whole change from the baseline's mix of levels to the row's level, which is sound, but
+    how it splits between the levels is not.
 
     References
     ----------
@@ -322,10 +346,8 @@ def integrated_gradients(model: nn.Module, X, *, baseline=None, n_steps: int = 5
     """
     check_choice("method", method, METHODS)
     n_steps = check_positive_int("n_steps", n_steps, 2 if method == "riemann_trapezoid" else 1)
-    Xa = as_matrix(X)
-    n, d = Xa.shape
-    check_model(model, d)
-    names = resolve_names(feature_names, d, X=X, model=model)
+    given = check_inputs(model, X, feature_names=feature_names, groups=groups)
+    Xa, names = given.X, given.names
     B = _baseline(baseline, Xa, names)
     alphas, weights = _quadrature(method, n_steps)
     parts = _mlp_weights(model)
@@ -337,8 +359,11 @@ def integrated_gradients(model: nn.Module, X, *, baseline=None, n_steps: int = 5
         attr, f_x, f_b = _ig_autograd(model, Xa, B, alphas, weights)
         path = "autograd"
     delta = attr.sum(axis=1) - (f_x - f_b)
-    return Importance("integrated_gradients", series(np.abs(attr).mean(axis=0), names),
-                      local=frame(attr, names),
-                      info={"signed": series(attr.mean(axis=0), names), "delta": delta,
-                            "baseline": series(B, names) if B.ndim == 1 else frame(B, names),
-                            "n_steps": n_steps, "method": method, "path": path})
+    info = {"delta": delta, "baseline": series(B, names) if B.ndim == 1 else frame(B, names),
+            "n_steps": n_steps, "method": method, "path": path}
+    if given.grouped:
+        info.update(given.info(), local_by_column=frame(attr, names))
+        attr = given.sum(attr)                                          # (n, groups)
+    index = given.index()
+    return Importance("integrated_gradients", series(np.abs(attr).mean(axis=0), index),
+                      local=frame(attr, index), info={"signed": series(attr.mean(axis=0), index), **info})

@@ -22,9 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers._base import (Importance, as_matrix, as_target, check_choice, check_model, check_seed,
-                           check_positive_int, forward_fn, frame, one_hidden_layer, resolve_names,
-                           series)
+from helpers._base import (Importance, as_target, check_choice, check_groups, check_inputs, check_seed,
+                           check_positive_int, forward_fn, frame, one_hidden_layer, series)
 from helpers.model import _one_thread, is_plain_mlp
 
 METRICS = ("mse", "log_loss", "accuracy")
@@ -102,22 +101,39 @@ def _folded_layers(model: nn.Module):
     return {"sigmoid": torch.sigmoid_, "relu": torch.relu_}[model.activation], W1, b1, v, b2
 
 
-def _scores(model, X, units, base, shuf, seed, n_repeats, loss):
+def _picked(stream, draws):
+    """The draws of ``stream`` at the (ascending) positions ``draws``, in order; the draws in
+    between are made (so that the generator's state is as if every one were used) and dropped."""
+    position = -1
+    for want in draws:
+        while position < want:
+            current = next(stream)
+            position += 1
+        yield current
+
+
+def _scores(model, X, units, base, shuf, seed, n_repeats, loss, draws=None):
     """Loss of the model on every shuffled copy, and on X itself.
 
     Copy (unit k, repeat r) replaces the columns ``units[k]`` by ``base[t, j] + shuf[p[t], j]``
-    at row t, with ``p`` the r-th permutation of unit k from ``_permutation_stream(default_rng(seed), ...)``:
-    ``base = 0, shuf = X`` is a plain permutation.
+    at row t, with ``p`` the r-th permutation of draw ``draws[k]`` (default ``k``) from
+    ``_permutation_stream(default_rng(seed), ...)``: ``base = 0, shuf = X`` is a plain permutation.
+    ``draws`` ascending: a group drawing at its first column's position gets the permutations
+    that column gets in ``permutation``, whatever the other groups are.
     Returns (losses (n_repeats, n_units), baseline loss, whether the MLP path was used).
     """
     n, d = X.shape
     n_units = len(units)
+    draws = list(range(n_units)) if draws is None else [int(k) for k in draws]
+    if any(b <= a for a, b in zip(draws, draws[1:])) or len(draws) != n_units:
+        raise ValueError(f"draws must be {n_units} ascending positions, got {draws}")  # internal misuse
     out = np.empty((n_repeats, n_units))
     fast = is_plain_mlp(model)
     f32 = torch.float32
     offset = torch.as_tensor(base - X, dtype=f32)                              # new - x = offset + shuf[p]
     shuf_t = torch.as_tensor(shuf, dtype=f32)
-    stream = _permutation_stream(np.random.default_rng(seed), n_units, n_repeats, n)
+    n_draws = draws[-1] + 1 if draws else 0
+    stream = _picked(_permutation_stream(np.random.default_rng(seed), n_draws, n_repeats, n), draws)
     # one thread: these are many medium-sized element-wise passes, and on a small machine waking
     # a second thread for each costs more than it gains (measured in bench/speed.py)
     with torch.no_grad(), _one_thread():
@@ -172,20 +188,23 @@ def _result(method, losses, baseline, higher_is_better, names, info):
                       samples, None, {"baseline_score": baseline, **info})
 
 
-def _prepare(model, X, y, n_repeats, metric, feature_names):
-    Xa = as_matrix(X)
-    n, d = Xa.shape
-    names = resolve_names(feature_names, d, X=X, model=model)
-    check_model(model, d)
-    ya = as_target(y, n)
+def _prepare(model, X, y, n_repeats, metric, feature_names, groups=None):
+    given = check_inputs(model, X, feature_names=feature_names, groups=groups)
+    ya = as_target(y, len(given.X))
     n_repeats = check_positive_int("n_repeats", n_repeats)
     name, loss, higher = _metric(metric, model, ya)
-    return Xa, ya, names, n_repeats, name, loss, higher
+    return given, ya, n_repeats, name, loss, higher
+
+
+def _grouped_result(method, losses, baseline, higher, given, info):
+    """``_result`` indexed by the groups (or the columns when none were given)."""
+    return _result(method, losses, baseline, higher, given.index(), {**info, **given.info()})
 
 
 # ---------------------------------------------------------------- the measures
 def permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed: int = 0,
-                metric: str | Callable | None = None, feature_names: Sequence[str] | None = None) -> Importance:
+                metric: str | Callable | None = None, feature_names: Sequence[str] | None = None,
+                groups=None) -> Importance:
     """Permutation importance: how much the loss grows when one input's column is shuffled.
 
     For input ``i`` and repeat ``r``, the rows of column ``i`` are put in a random order
@@ -217,14 +236,22 @@ def permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed: int = 0,
         and gets predictions (probabilities for a binary model); pass the negative of a score.
     feature_names : sequence of str, default None
         Names of the inputs; else the DataFrame's columns, the model's saved names, or x1..xd.
+    groups : mapping of str -> list of str, optional
+        Groups of columns reported as one input (``helpers._base.check_groups``; columns in no
+        group stay on their own). A group's columns are **shuffled together**: one row order per
+        repeat for all of them, so each shuffled row keeps a real row's values within the group
+        (the one-hot columns of a category stay a valid one-hot row). This is the computation of
+        ``grouped_permutation``. A group draws the permutations of its first column, so a group
+        of one column gets exactly the numbers ``permutation`` gives that column with the same
+        seed, whatever the other groups are.
 
     Returns
     -------
     Importance
-        ``values``: mean increase per input; ``std``: its standard deviation over repeats
-        (``np.std``, ddof=0, as scikit-learn); ``samples``: the raw increases, n_repeats x d;
-        ``info``: ``baseline_score`` (the metric on unshuffled ``X``), ``metric``, ``n_repeats``,
-        ``seed``, ``fast_path``.
+        ``values``: mean increase per input (or group); ``std``: its standard deviation over
+        repeats (``np.std``, ddof=0, as scikit-learn); ``samples``: the raw increases,
+        n_repeats x d (or x groups); ``info``: ``baseline_score`` (the metric on unshuffled
+        ``X``), ``metric``, ``n_repeats``, ``seed``, ``fast_path``, and with groups ``groups``.
 
     References
     ----------
@@ -241,50 +268,22 @@ def permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed: int = 0,
     spreads its use over both inputs, each can look less important than the pair. Use
     ``grouped_permutation`` or ``conditional_permutation`` there. On training rows an overfitted
     model makes noise inputs look important: use held-out data. The result is importance *for
-    this model*, not for the data-generating process.
+    this model*, not for the data-generating process. With groups, the measure answers for the
+    group as a whole (see ``grouped_permutation``): a category is important when its level,
+    moved to another row, costs accuracy.
 
     Examples
     --------
     >>> imp = permutation(model, X_test, y_test, n_repeats=30, seed=0)   # doctest: +SKIP
     >>> imp.values.sort_values(ascending=False).head(3)                  # doctest: +SKIP
     """
-    Xa, ya, names, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names)
+    given, ya, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names, groups)
     seed = check_seed(seed)
-    n, d = Xa.shape
-    losses, baseline, fast = _scores(model, Xa, [[j] for j in range(d)], np.zeros_like(Xa), Xa, seed, n_repeats, loss)
-    return _result("permutation", losses, baseline, higher, names,
-                   {"metric": name, "n_repeats": n_repeats, "seed": seed, "fast_path": fast})
-
-
-def _resolve_groups(groups, names: list[str]) -> tuple[list[str], list[list[int]]]:
-    if isinstance(groups, dict):
-        items = [(str(k), v) for k, v in groups.items()]
-    elif isinstance(groups, (list, tuple)):
-        items = []
-        for g in groups:
-            if isinstance(g, str) or not isinstance(g, (list, tuple)):
-                raise ValueError(f"groups must be a dict of name -> list of features or a list of lists, got element {g!r}")
-            items.append(("+".join(map(str, g)), g))
-    else:
-        raise ValueError(f"groups must be a dict or a list of lists of feature names, got {type(groups).__name__}")
-    if not items:
-        raise ValueError("groups is empty: name at least one group")
-    position = {f: j for j, f in enumerate(names)}
-    labels, units = [], []
-    for label, members in items:
-        if isinstance(members, str) or not isinstance(members, (list, tuple)) or not members:
-            raise ValueError(f"group {label!r} must be a non-empty list of feature names, got {members!r}")
-        unknown = [m for m in members if str(m) not in position]
-        if unknown:
-            raise ValueError(f"group {label!r} names {unknown[0]!r}, which is not one of the features {names}")
-        cols = [position[str(m)] for m in members]
-        if len(set(cols)) != len(cols):
-            raise ValueError(f"group {label!r} names a feature twice: {members!r}")
-        if label in labels:
-            raise ValueError(f"two groups are called {label!r}")
-        labels.append(label)
-        units.append(cols)
-    return labels, units
+    Xa, units = given.X, list(given.groups.values())
+    losses, baseline, fast = _scores(model, Xa, units, np.zeros_like(Xa), Xa, seed, n_repeats, loss,
+                                     draws=[cols[0] for cols in units])
+    return _grouped_result("permutation", losses, baseline, higher, given,
+                           {"metric": name, "n_repeats": n_repeats, "seed": seed, "fast_path": fast})
 
 
 def grouped_permutation(model: nn.Module, X, y, *, groups, n_repeats: int = 10, seed: int = 0,
@@ -306,7 +305,9 @@ def grouped_permutation(model: nn.Module, X, y, *, groups, n_repeats: int = 10, 
     y : array (n,)
     groups : dict of str -> list of str, or list of lists of str
         The groups, by feature name. For a list of lists a group is named by joining its
-        features with "+" (``[["x1", "x2"]]`` gives "x1+x2"). Groups may overlap.
+        features with "+" (``[["x1", "x2"]]`` gives "x1+x2"). Groups may overlap, and only the
+        groups given are reported (``permutation(..., groups=...)`` instead reports every column,
+        each group once, and needs groups that do not overlap).
     n_repeats : int, default 10
     seed : int, default 0
         Permutations are drawn group by group in order, so a group of one feature gets the same
@@ -334,9 +335,11 @@ def grouped_permutation(model: nn.Module, X, y, *, groups, n_repeats: int = 10, 
     matrix); different groupings give different answers. Correlation *between* groups brings
     back the problem of the plain measure.
     """
-    Xa, ya, names, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names)
+    given, ya, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names)
     seed = check_seed(seed)
-    labels, units = _resolve_groups(groups, names)
+    Xa, names = given.X, given.names
+    chosen = check_groups(groups, names, partition=False)
+    labels, units = list(chosen), list(chosen.values())
     losses, baseline, fast = _scores(model, Xa, units, np.zeros_like(Xa), Xa, seed, n_repeats, loss)
     result = _result("grouped_permutation", losses, baseline, higher, labels,
                      {"metric": name, "n_repeats": n_repeats, "seed": seed, "fast_path": fast,
@@ -345,24 +348,32 @@ def grouped_permutation(model: nn.Module, X, y, *, groups, n_repeats: int = 10, 
     return result
 
 
-def _linear_conditional(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each column i: the OLS fit of x_i on the other columns with an intercept.
-    Returns (fitted (n, d), residuals (n, d), R^2 per column (d,))."""
+def _linear_conditional(X: np.ndarray, units=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each unit (a column, or a group of columns that do not overlap): the OLS fit of its
+    columns on the other columns with an intercept (one least-squares solve, a right-hand side
+    per column of the unit).
+    Returns (fitted (n, d), residuals (n, d), R^2 per unit: 1 - the unit's residual sum of
+    squares over its total sum of squares, pooled over its columns)."""
     n, d = X.shape
+    units = [[i] for i in range(d)] if units is None else units
     fitted = np.empty_like(X)
-    for i in range(d):
-        A = np.column_stack([np.ones(n), np.delete(X, i, axis=1)])
-        coef, *_ = np.linalg.lstsq(A, X[:, i], rcond=None)
-        fitted[:, i] = A @ coef
+    for cols in units:
+        A = np.column_stack([np.ones(n), np.delete(X, cols, axis=1)])
+        target = X[:, cols[0]] if len(cols) == 1 else X[:, cols]
+        coef, *_ = np.linalg.lstsq(A, target, rcond=None)
+        fitted[:, cols] = (A @ coef).reshape(n, len(cols))
     resid = X - fitted
     total = ((X - X.mean(axis=0)) ** 2).sum(axis=0)
-    r2 = np.where(total > 0, 1 - (resid ** 2).sum(axis=0) / np.where(total > 0, total, 1), 0.0)
+    rss = (resid ** 2).sum(axis=0)
+    total_u = np.array([total[cols].sum() for cols in units])
+    rss_u = np.array([rss[cols].sum() for cols in units])
+    r2 = np.where(total_u > 0, 1 - rss_u / np.where(total_u > 0, total_u, 1), 0.0)
     return fitted, resid, r2
 
 
 def conditional_permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed: int = 0,
                             metric: str | Callable | None = None,
-                            feature_names: Sequence[str] | None = None) -> Importance:
+                            feature_names: Sequence[str] | None = None, groups=None) -> Importance:
     """Conditional permutation importance: shuffle only the part of an input the others do not explain.
 
     Each input is split by ordinary least squares (with an intercept, ``np.linalg.lstsq``) on
@@ -391,12 +402,20 @@ def conditional_permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed
     metric : {"mse", "log_loss", "accuracy"} or callable, default None
         As in ``permutation``.
     feature_names : sequence of str, default None
+    groups : mapping of str -> list of str, optional
+        Groups of columns reported as one input. A group's columns are regressed **together** on
+        the columns outside the group (one OLS fit, a right-hand side per column),
+        ``X_G = XHAT_G + E_G``, and the residual *rows* are shuffled jointly, one row order per
+        repeat: ``X_G' = XHAT_G + E_G[pi]``. The group is judged on what it adds beyond the
+        other inputs, with its inner structure kept in the residuals. A group of one column is
+        exactly the ungrouped measure; groups draw permutations as in ``permutation``.
 
     Returns
     -------
     Importance
-        As ``permutation``, plus ``info["r2"]``: the share of each input's variance that the other
-        inputs explain linearly (near 1: little is left to shuffle).
+        As ``permutation``, plus ``info["r2"]``: the share of each input's (or group's, pooled
+        over its columns) variance that the other inputs explain linearly (near 1: little is
+        left to shuffle).
 
     References
     ----------
@@ -411,12 +430,16 @@ def conditional_permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed
     shuffled rows are again off the data. With many inputs and few rows the regression overfits
     and leaves too little to shuffle. And an input that *causes* the target but is copied by
     another input scores near 0: "adds nothing beyond the others" is not "does not matter".
+    For a one-hot group the fitted part is a linear-probability prediction of each level, so the
+    shuffled rows are no longer 0/1 rows (values between and beyond the levels): an
+    approximation, off the data in the way the plain measure is for a skewed input.
     """
-    Xa, ya, names, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names)
+    given, ya, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names, groups)
     seed = check_seed(seed)
-    n, d = Xa.shape
-    fitted, resid, r2 = _linear_conditional(Xa)
-    losses, baseline, fast = _scores(model, Xa, [[j] for j in range(d)], fitted, resid, seed, n_repeats, loss)
-    return _result("conditional_permutation", losses, baseline, higher, names,
-                   {"metric": name, "n_repeats": n_repeats, "seed": seed, "fast_path": fast,
-                    "r2": series(r2, names), "conditional": "linear (OLS on the other inputs)"})
+    Xa, units = given.X, list(given.groups.values())
+    fitted, resid, r2 = _linear_conditional(Xa, units)
+    losses, baseline, fast = _scores(model, Xa, units, fitted, resid, seed, n_repeats, loss,
+                                     draws=[cols[0] for cols in units])
+    return _grouped_result("conditional_permutation", losses, baseline, higher, given,
+                           {"metric": name, "n_repeats": n_repeats, "seed": seed, "fast_path": fast,
+                            "r2": series(r2, given.index()), "conditional": "linear (OLS on the other inputs)"})

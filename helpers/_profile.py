@@ -14,10 +14,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from helpers._base import (Importance, as_matrix, check_model, check_positive_int, forward_fn,
-                           resolve_names, series)
+from helpers._base import Importance, check_inputs, check_positive_int, forward_fn, series
 
 QUANTILES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+LEK_DECLINES = ("a profile sweeps one column from its minimum to its maximum with the others held; a group "
+                "of columns has no such sweep (the one-hot columns of a category swept one at a time give "
+                "rows with no level or two levels, which no data hold)")
 
 
 def _check_quantiles(quantiles) -> np.ndarray:
@@ -35,12 +37,15 @@ def _check_quantiles(quantiles) -> np.ndarray:
     return q
 
 
-def _profiles(model: nn.Module, X, quantiles, steps, feature_names):
-    """(names, q (g,), sweep (d, steps), y (d, g, steps)) for ``lek_profile`` and ``lek_importance``."""
-    Xa = as_matrix(X)
+def _profiles(model: nn.Module, X, quantiles, steps, feature_names, groups=None, measure="lek_profile"):
+    """(names, q (g,), sweep (d, steps), y (d, g, steps), info) for ``lek_profile`` and
+    ``lek_importance``; a group of several columns is declined (``GroupsNotSupported``), groups of
+    one column rename the inputs."""
+    given = check_inputs(model, X, feature_names=feature_names, groups=groups)
+    given.decline(measure, LEK_DECLINES)
+    Xa = given.X
     n, d = Xa.shape
-    check_model(model, d)
-    names = resolve_names(feature_names, d, X=X, model=model)
+    names = given.index()                               # singletons only: in the columns' order
     q = _check_quantiles(quantiles)
     steps = check_positive_int("steps", steps, 2)
     sweep = np.linspace(Xa.min(axis=0), Xa.max(axis=0), steps, axis=1)     # (d, steps), R's seq()
@@ -52,7 +57,7 @@ def _profiles(model: nn.Module, X, quantiles, steps, feature_names):
         out = forward_fn(model)(torch.as_tensor(grid.reshape(-1, d), dtype=torch.float32))
         if getattr(model, "task", "regression") == "binary":
             out = torch.sigmoid(out)
-    return names, q, sweep, out.double().numpy().reshape(d, len(q), steps)
+    return names, q, sweep, out.double().numpy().reshape(d, len(q), steps), given.info()
 
 
 def _long_table(names, q, sweep, y) -> pd.DataFrame:
@@ -64,7 +69,7 @@ def _long_table(names, q, sweep, y) -> pd.DataFrame:
 
 
 def lek_profile(model: nn.Module, X, *, quantiles: Sequence[float] = QUANTILES, steps: int = 100,
-                feature_names=None) -> pd.DataFrame:
+                feature_names=None, groups=None) -> pd.DataFrame:
     """Lek's profiles: the model's response as one input sweeps its range, the others held fixed.
 
     For each input ``i`` and each quantile ``q``: input ``i`` takes ``steps`` evenly spaced values
@@ -87,6 +92,10 @@ def lek_profile(model: nn.Module, X, *, quantiles: Sequence[float] = QUANTILES, 
     feature_names : sequence of str, optional
         Names of the d inputs; default the columns of a DataFrame ``X``, the model's saved names,
         or ``x1 .. xd``.
+    groups : mapping of str -> list of str, optional
+        Groups of columns. Lek's method **declines** a group of more than one column
+        (``GroupsNotSupported``, a ``ValueError``): see "When it misleads". Groups of one column
+        only rename the inputs.
 
     Returns
     -------
@@ -101,6 +110,9 @@ def lek_profile(model: nn.Module, X, *, quantiles: Sequence[float] = QUANTILES, 
     they may lie far from any real row, where the net was never trained. The curves show one
     input at a time, so an interaction appears only as curves that differ between groups, and
     the groups hold all other inputs at the *same* quantile, a small corner of the input space.
+    A group of columns has no profile: sweeping one one-hot column of a category from 0 to 1
+    with the others held at a quantile makes rows with no level or two levels, and sweeping them
+    together is not a change of level either, so the measure declines groups.
 
     References
     ----------
@@ -110,11 +122,11 @@ def lek_profile(model: nn.Module, X, *, quantiles: Sequence[float] = QUANTILES, 
     Beck, M. W. (2018). NeuralNetTools: Visualization and analysis tools for neural networks.
     Journal of Statistical Software 85(11), 1-20.
     """
-    return _long_table(*_profiles(model, X, quantiles, steps, feature_names))
+    return _long_table(*_profiles(model, X, quantiles, steps, feature_names, groups)[:4])
 
 
 def lek_importance(model: nn.Module, X, *, quantiles: Sequence[float] = QUANTILES, steps: int = 100,
-                   feature_names=None) -> Importance:
+                   feature_names=None, groups=None) -> Importance:
     """Lek's profiles summarised: the range of each input's response, averaged over the groups.
 
     ``I_i = mean_q (max_x y_iq(x) - min_x y_iq(x))``, where ``y_iq`` is the profile of input ``i``
@@ -130,6 +142,9 @@ def lek_importance(model: nn.Module, X, *, quantiles: Sequence[float] = QUANTILE
     quantiles : sequence of float in [0, 1], default (0, .2, .4, .6, .8, 1)
     steps : int, default 100
     feature_names : sequence of str, optional
+    groups : mapping of str -> list of str, optional
+        As in ``lek_profile``: a group of more than one column is declined
+        (``GroupsNotSupported``, naming the measure ``lek_profile`` and the group).
 
     Returns
     -------
@@ -150,10 +165,10 @@ def lek_importance(model: nn.Module, X, *, quantiles: Sequence[float] = QUANTILE
     (2003). Review and comparison of methods to study the contribution of variables in
     artificial neural network models. Ecological Modelling 160, 249-264.
     """
-    names, q, sweep, y = _profiles(model, X, quantiles, steps, feature_names)
+    names, q, sweep, y, group_info = _profiles(model, X, quantiles, steps, feature_names, groups)
     ranges = np.ptp(y, axis=2)                                              # (d, g)
     by_group = pd.DataFrame(ranges.T, index=pd.Index(q, name="group"),
                             columns=pd.Index(names, name="feature"))
     return Importance("lek_profile", series(ranges.mean(axis=1), names),
                       info={"profile": _long_table(names, q, sweep, y), "range_by_group": by_group,
-                            "quantiles": list(q), "steps": int(steps)})
+                            "quantiles": list(q), "steps": int(steps), **group_info})

@@ -15,8 +15,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from helpers._base import (Importance, as_matrix, as_target, check_choice, check_model, forward_fn, frame,
-                           resolve_names, series)
+from helpers._base import (Importance, as_matrix, as_target, check_choice, check_inputs, check_model,
+                           forward_fn, frame, series)
 from helpers._perturbation import _metric
 from helpers.model import TASKS, train_many
 
@@ -46,15 +46,16 @@ def _loss(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
         return float(loss(forward_fn(model)(torch.as_tensor(X, dtype=torch.float32))[None])[0])
 
 
-def _replaced(X: np.ndarray, i: int, fill_value: float) -> np.ndarray:
+def _replaced(X: np.ndarray, cols, fill_values: np.ndarray) -> np.ndarray:
+    """X with the columns ``cols`` (a list of indices) set to their fill values."""
     out = X.copy()
-    out[:, i] = fill_value
+    out[:, cols] = fill_values[cols]
     return out
 
 
 def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 1, 2),
              retrain: bool = True, X_test=None, y_test=None, test_size: float = 0.25,
-             train_kwargs: dict | None = None, models=None, feature_names=None) -> Importance:
+             train_kwargs: dict | None = None, models=None, feature_names=None, groups=None) -> Importance:
     """Drop and retrain: the held-out loss increase when an input is replaced by a constant and
     the net is trained again.
 
@@ -97,16 +98,23 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
         otherwise make the comparison unfair: the increase then mixes in their difference.
     feature_names : sequence of str, optional
         Names of the d inputs; default the columns of a DataFrame ``X``, or ``x1 .. xd``.
+    groups : mapping of str -> list of str, optional
+        Groups of columns dropped **together** (each column set to its own fill value, in the
+        training and the held-out rows) with one net retrained per group and seed, so
+        ``importance_{G,s} = L(y_test, f_{s,G}(X_test with x_G -> c_G)) - L(y_test, f_s(X_test))``.
+        For a one-hot category this drops the variable, not one level. Columns in no group are
+        dropped alone.
 
     Returns
     -------
     Importance
         ``method="ablation"`` (``"ablation_no_retrain"`` with ``retrain=False``); ``values`` the
-        mean loss increase; ``std`` its standard deviation over seeds (ddof=1; 0 for one seed);
-        ``samples`` one row per seed; ``info``: ``baseline_loss`` and ``loss`` per seed, ``fill``,
-        ``fill_values``, ``retrain``, ``n_nets`` (nets trained here), ``models`` (the baseline
-        nets) and ``retrained`` (seed -> the d nets trained without each input; empty with
-        ``retrain=False``).
+        mean loss increase, per input or group; ``std`` its standard deviation over seeds
+        (ddof=1; 0 for one seed); ``samples`` one row per seed; ``info``: ``baseline_loss`` and
+        ``loss`` per seed, ``fill``, ``fill_values`` (per column), ``retrain``, ``n_nets`` (nets
+        trained here), ``models`` (the baseline nets), ``retrained`` (seed -> the nets trained
+        without each input or group, in order; empty with ``retrain=False``) and with groups
+        ``groups``.
 
     When it misleads
     ----------------
@@ -116,7 +124,10 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
     at hand, and retraining noise (a different seed gives a different net) can swamp small
     effects, which is why several seeds and their spread are reported. Replacing by a constant
     other than the mean (``fill="constant"``, value 0 on raw inputs) also shifts the other
-    hidden units' operating point. It costs one training per input and seed.
+    hidden units' operating point. It costs one training per input (or group) and seed. Filling
+    a one-hot group with its means gives every row the same fractional mix of levels: the
+    variable is gone, as intended, but the net sees a row no data hold (harmless once retrained,
+    which is the point of retraining; with ``retrain=False`` it is off the data).
 
     References
     ----------
@@ -129,9 +140,10 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
     check_choice("fill", fill, FILLS)
     if not isinstance(retrain, (bool, np.bool_)):
         raise ValueError(f"retrain must be True or False, got {retrain!r}")
-    Xa = as_matrix(X)
+    given = check_inputs(None, X, feature_names=feature_names, groups=groups)
+    Xa, names, units = given.X, given.names, list(given.groups.values())
     n, d = Xa.shape
-    names = resolve_names(feature_names, d, X=X)
+    g = len(units)
     ya = as_target(y, n)
     if isinstance(seeds, (int, np.integer)) or not len(seeds):
         raise ValueError(f"seeds must be a non-empty list of integers, got {seeds!r}")
@@ -169,26 +181,27 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
     # the nets to train, in one batched call: the baselines (unless given), then input i of each seed
     data, net_seeds = ([], []) if models is not None else ([Xtr] * len(seeds), list(seeds))
     if retrain:
-        data += [_replaced(Xtr, i, fill_values[i]) for _ in seeds for i in range(d)]
-        net_seeds += [s for s in seeds for _ in range(d)]
+        data += [_replaced(Xtr, cols, fill_values) for _ in seeds for cols in units]
+        net_seeds += [s for s in seeds for _ in units]
     trained = [r.model for r in train_many(np.stack(data), ytr, seeds=net_seeds, **kwargs)] if data else []
     if models is None:
         baselines, trained = trained[:len(seeds)], trained[len(seeds):]
-    retrained = {s: trained[k * d:(k + 1) * d] for k, s in enumerate(seeds)} if retrain else {}
+    retrained = {s: trained[k * g:(k + 1) * g] for k, s in enumerate(seeds)} if retrain else {}
     base_loss = np.array([_loss(m, Xte, yte) for m in baselines])
-    loss = np.empty((len(seeds), d))
+    loss = np.empty((len(seeds), g))
     for k, s in enumerate(seeds):
-        for i in range(d):
+        for i, cols in enumerate(units):
             model = retrained[s][i] if retrain else baselines[k]
-            loss[k, i] = _loss(model, _replaced(Xte, i, fill_values[i]), yte)
+            loss[k, i] = _loss(model, _replaced(Xte, cols, fill_values), yte)
     increase = loss - base_loss[:, None]
-    samples = frame(increase, names)
+    index = given.index()
+    samples = frame(increase, index)
     samples.index = pd.Index(seeds, name="seed")
     std = samples.std(ddof=1) if len(seeds) > 1 else pd.Series(0.0, index=samples.columns)
     return Importance("ablation" if retrain else "ablation_no_retrain",
-                      series(increase.mean(axis=0), names), series(std.to_numpy(), names), samples, None,
+                      series(increase.mean(axis=0), index), series(std.to_numpy(), index), samples, None,
                       {"baseline_loss": pd.Series(base_loss, index=pd.Index(seeds, name="seed")),
-                       "loss": frame(loss, names).set_index(pd.Index(seeds, name="seed")),
+                       "loss": frame(loss, index).set_index(pd.Index(seeds, name="seed")),
                        "fill": fill, "fill_values": series(fill_values, names), "retrain": bool(retrain),
                        "n_nets": len(net_seeds), "models": baselines, "retrained": retrained,
-                       "metric": "log_loss" if task == "binary" else "mse"})
+                       "metric": "log_loss" if task == "binary" else "mse", **given.info()})

@@ -29,13 +29,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers._base import (Importance, as_matrix, check_choice, check_model, check_positive_int, check_seed,
-                           forward_fn, frame, one_hidden_layer, resolve_names, series)
+from helpers._base import (Importance, as_matrix, check_choice, check_inputs, check_positive_int, check_seed,
+                           forward_fn, frame, one_hidden_layer, series)
 from helpers.model import ACTIVATIONS, MLP, is_plain_mlp
 
 METHODS = ("auto", "exact", "sampling")
 MAX_EXACT = 12
-"""Most inputs for exact Shapley values: 2^12 = 4096 coalitions per row and background row."""
+"""Most players (inputs, or groups of inputs) for exact Shapley values: 2^12 = 4096 coalitions
+per row and background row."""
 # Numbers in one batched pass (hidden units x masked rows): 2**22 float32 are 16 MB.
 _CHUNK = 2 ** 22
 
@@ -139,7 +140,7 @@ def coalition_values(model: nn.Module, X, background, masks) -> np.ndarray:
 
 # ---------------------------------------------------------------- the measure
 def shapley(model: nn.Module, X, background=None, *, method: str = "auto", n_background: int = 100,
-            n_permutations: int = 64, seed: int = 0, feature_names=None) -> Importance:
+            n_permutations: int = 64, seed: int = 0, feature_names=None, groups=None) -> Importance:
     """Interventional Shapley values of each row, exact for up to 12 inputs; global = mean |phi|.
 
     For row ``x``, the value of a coalition ``S`` is ``v_x(S) = mean_b f(x_S, b_{-S})`` over the
@@ -177,14 +178,21 @@ def shapley(model: nn.Module, X, background=None, *, method: str = "auto", n_bac
     feature_names : sequence of str, optional
         Names of the d inputs; default the columns of a DataFrame ``X``, the model's saved names,
         or ``x1 .. xd``.
+    groups : mapping of str -> list of str, optional
+        Groups of columns that play as **one player** (e.g. a category's one-hot columns): a
+        coalition holds a group's columns all from ``x`` or all from the background row, so a
+        masked row keeps a real row's values within each group (a valid one-hot row). The game
+        has g players (the groups, columns in no group being their own), exact over the ``2^g``
+        coalitions (g at most 12, else sampled orderings of the groups); efficiency still holds,
+        ``sum_G phi_G(x) = f(x) - mean_b f(b)``. Groups of one column give the ungrouped values.
 
     Returns
     -------
     Importance
         ``method="shapley"``; ``values`` the mean absolute Shapley value; ``local`` the per-row
-        values (n, d); ``info``: ``signed`` (mean phi), ``base_value`` (mean f over the
-        background), ``delta`` (per-row efficiency error), ``exact`` (bool), ``n_coalitions``,
-        ``n_background``, ``note``.
+        values (n, d), or (n, groups); ``info``: ``signed`` (mean phi), ``base_value`` (mean f
+        over the background), ``delta`` (per-row efficiency error), ``exact`` (bool),
+        ``n_coalitions``, ``n_background``, ``note``, and with groups ``groups``.
 
     When it misleads
     ----------------
@@ -192,7 +200,9 @@ def shapley(model: nn.Module, X, background=None, *, method: str = "auto", n_bac
     values that never occur together (the same off-data problem as permutation), and the answer
     depends on the background chosen. Credit is shared by a fairness rule: two inputs that carry
     the same information split the credit, so neither looks as important as the pair. An
-    interaction's effect is split equally between its inputs, whatever its shape.
+    interaction's effect is split equally between its inputs, whatever its shape. A group's value
+    is not the sum of its columns' ungrouped values (the game changes: a lone one-hot column is
+    never moved on its own); grouping correlated inputs is one remedy for the off-data rows.
 
     References
     ----------
@@ -202,10 +212,11 @@ def shapley(model: nn.Module, X, background=None, *, method: str = "auto", n_bac
     with feature contributions. Knowledge and Information Systems 41, 647-665 (the sampling estimate).
     """
     check_choice("method", method, METHODS)
-    Xa = as_matrix(X)
+    given = check_inputs(model, X, feature_names=feature_names, groups=groups)
+    Xa = given.X
     n, d = Xa.shape
-    check_model(model, d)
-    names = resolve_names(feature_names, d, X=X, model=model)
+    g = len(given.groups)
+    word = "groups of inputs" if given.grouped else "inputs"
     n_permutations = check_positive_int("n_permutations", n_permutations)
     n_background = check_positive_int("n_background", n_background)
     seed = check_seed(seed)
@@ -216,29 +227,37 @@ def shapley(model: nn.Module, X, background=None, *, method: str = "auto", n_bac
         B = as_matrix(background, "background")
         if B.shape[1] != d:
             raise ValueError(f"background has {B.shape[1]} columns but X has {d}")
-    if method == "exact" and d > MAX_EXACT:
+    if method == "exact" and g > MAX_EXACT:
+        if given.grouped:
+            raise ValueError(f"exact Shapley values need 2^g coalitions: g={g} groups of inputs gives {2 ** g:,}, "
+                             f"too many (at most {MAX_EXACT} groups); use method='sampling'")
         raise ValueError(f"exact Shapley values need 2^d coalitions: d={d} inputs gives {2 ** d:,}, "
                          f"too many (at most {MAX_EXACT} inputs); use method='sampling'")
-    exact = method == "exact" or (method == "auto" and d <= MAX_EXACT)
+    exact = method == "exact" or (method == "auto" and g <= MAX_EXACT)
     if exact:
-        masks = all_coalitions(d)
+        masks = all_coalitions(g)                             # over the players: (2^g, g)
         C = shapley_matrix(masks)
-        note = f"exact: all {2 ** d} coalitions, {len(B)} background rows"
+        note = f"exact: all {2 ** g} coalitions, {len(B)} background rows"
     else:
-        masks, C = _sampled_orderings(d, n_permutations, seed)
-        note = (f"sampled: {d} inputs are too many for exact Shapley values (2^{d} coalitions), so they are "
+        masks, C = _sampled_orderings(g, n_permutations, seed)
+        note = (f"sampled: {g} {word} are too many for exact Shapley values (2^{g} coalitions), so they are "
                 f"estimated from {n_permutations} random orderings; expect some Monte Carlo noise")
         if method == "auto":
             warnings.warn(f"shapley: {note}", UserWarning, stacklevel=2)
-    values = coalition_values(model, Xa, B, masks)           # (n_masks, n)
-    phi = (C @ values).T                                      # (n, d)
+    if given.grouped:                                         # a player's mask covers its columns
+        masks_cols = (masks.astype(np.float64) @ given.membership().T) > 0   # (n_masks, d)
+    else:
+        masks_cols = masks
+    values = coalition_values(model, Xa, B, masks_cols)      # (n_masks, n), one batched pass
+    phi = (C @ values).T                                      # (n, g)
     # efficiency checked against the model itself, not against the coalition values phi came from
     f = forward_fn(model)
     with torch.no_grad():
         f_x = f(torch.as_tensor(Xa, dtype=torch.float32)).double().numpy()
         base = f(torch.as_tensor(B, dtype=torch.float32)).double().numpy().mean()
     delta = phi.sum(axis=1) - (f_x - base)
-    return Importance("shapley", series(np.abs(phi).mean(axis=0), names), local=frame(phi, names),
-                      info={"signed": series(phi.mean(axis=0), names), "base_value": float(base),
+    index = given.index()
+    return Importance("shapley", series(np.abs(phi).mean(axis=0), index), local=frame(phi, index),
+                      info={"signed": series(phi.mean(axis=0), index), "base_value": float(base),
                             "delta": delta, "exact": bool(exact), "n_coalitions": int(len(masks)),
-                            "n_background": int(len(B)), "note": note})
+                            "n_background": int(len(B)), "note": note, **given.info()})

@@ -16,11 +16,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers._base import (Importance, as_matrix, check_model, column_std, first_layer, forward_fn,
-                           one_hidden_layer, resolve_names, series)
+from helpers._base import (Importance, check_inputs, check_model, column_std, first_layer, forward_fn,
+                           one_hidden_layer, series)
+
+OLDEN_DECLINES = ("olden's number is a signed slope at one point; summed over a group's columns it is the "
+                  "slope of moving every column up at once, which for the levels of a category (only one "
+                  "of which can be 1) describes no possible change")
+PROBE_DECLINES = ("the probe's input e_i sets one column to 1; a group has no single such input (setting every "
+                  "level of a category to 1 is not a possible row)")
 
 
-def weight_sum(model: nn.Module, X=None, *, feature_names=None) -> Importance:
+def weight_sum(model: nn.Module, X=None, *, feature_names=None, groups=None) -> Importance:
     """Sum of the absolute first-layer weights leaving each input, scaled by the input's spread.
 
     ``I_i = sigma_i * sum_j |w_ij|``, where ``w_ij`` is the weight from input ``i`` to hidden node
@@ -38,12 +44,19 @@ def weight_sum(model: nn.Module, X=None, *, feature_names=None) -> Importance:
     feature_names : sequence of str, optional
         Names of the d inputs; default the columns of a DataFrame ``X``, the model's saved names,
         or ``x1 .. xd``.
+    groups : mapping of str -> list of str, optional
+        Groups of columns reported as one input (``helpers._base.check_groups``), e.g. the one-hot
+        columns of a category. A group's importance is the **sum** over its columns,
+        ``I_G = sum_{i in G} sigma_i sum_j |w_ij|``: the total first-layer weight leaving the group,
+        each column scaled by its spread.
 
     Returns
     -------
     Importance
-        ``method="weight_sum"``; ``values`` the (scaled) sums; ``info["sigma"]`` the Series of
-        ``sigma_i`` (None without ``X``) and ``info["abs_weight_sum"]`` the unscaled sums.
+        ``method="weight_sum"``; ``values`` the (scaled) sums, per input or per group;
+        ``info["sigma"]`` the Series of ``sigma_i`` (None without ``X``) and
+        ``info["abs_weight_sum"]`` the unscaled sums, per column; with groups also
+        ``info["groups"]`` and ``info["by_column"]`` (the per-column values).
 
     When it misleads
     ----------------
@@ -51,7 +64,10 @@ def weight_sum(model: nn.Module, X=None, *, feature_names=None) -> Importance:
     cancel it, ignore it through a zero output weight) does not count. And on inputs that are
     not standardised, raw weights mislead: an input measured in grams needs weights 1000 times
     smaller than the same input in kilograms, which is why ``sigma_i`` multiplies the sum. It
-    says nothing about the sign or the shape of an input's effect.
+    says nothing about the sign or the shape of an input's effect. For a group, the sum grows
+    with the number of columns: a category with many levels collects more weight than one with
+    two, whatever it does (a one-hot column's ``sigma_i`` is ``sqrt(p_i (1 - p_i))`` before
+    standardising, small for a rare level, which tempers this but does not remove it).
 
     References
     ----------
@@ -61,21 +77,19 @@ def weight_sum(model: nn.Module, X=None, *, feature_names=None) -> Importance:
     """
     check_model(model)
     W = first_layer(model)                                   # (h, d)
-    d = W.shape[1]
-    sigma = None
-    if X is not None:
-        Xa = as_matrix(X)
-        check_model(model, Xa.shape[1])
-        sigma = column_std(Xa)
-    names = resolve_names(feature_names, d, X=X, model=model)
+    given = check_inputs(model, X, feature_names=feature_names, groups=groups, d=W.shape[1],
+                         call_model=X is not None)
+    names = given.names
+    sigma = None if given.X is None else column_std(given.X)
     total = np.abs(W).sum(axis=0)
     values = total if sigma is None else sigma * total
-    return Importance("weight_sum", series(values, names),
-                      info={"sigma": None if sigma is None else series(sigma, names),
-                            "abs_weight_sum": series(total, names)})
+    info = {"sigma": None if sigma is None else series(sigma, names), "abs_weight_sum": series(total, names)}
+    if given.grouped:
+        info.update(given.info(), by_column=series(values, names))
+    return Importance("weight_sum", series(given.sum(values), given.index()), info=info)
 
 
-def garson(model: nn.Module, *, feature_names=None) -> Importance:
+def garson(model: nn.Module, *, feature_names=None, groups=None) -> Importance:
     """Garson's (1991) algorithm, as R's NeuralNetTools ``garson()`` computes it.
 
     Biases are dropped. For each hidden node ``h``, the contribution of input ``i`` through it is
@@ -96,11 +110,16 @@ def garson(model: nn.Module, *, feature_names=None) -> Importance:
         (an ``MLP``); a ``DeepMLP`` is a ``ValueError``.
     feature_names : sequence of str, optional
         Names of the inputs; default the model's saved names or ``x1 .. xd``.
+    groups : mapping of str -> list of str, optional
+        Groups of columns reported as one input. A group's share is the **sum** of its columns'
+        shares, ``I_G = sum_{i in G} I_i``: the share of the first-layer weight that leaves the
+        group (the shares of the groups still sum to 1).
 
     Returns
     -------
     Importance
-        ``method="garson"``; ``values`` the normalised shares ``I_i`` (summing to 1).
+        ``method="garson"``; ``values`` the normalised shares ``I_i`` (summing to 1), per input
+        or per group; with groups ``info["groups"]`` and ``info["by_column"]``.
 
     When it misleads
     ----------------
@@ -108,6 +127,7 @@ def garson(model: nn.Module, *, feature_names=None) -> Importance:
     that two hidden nodes cancel each other at the output. It ignores the data entirely: an
     input with large weights but almost no spread in the data still looks important. Olden,
     Joy & Death (2004) found it the least accurate of the common methods on simulated data.
+    A group's share grows with its number of columns, as for ``weight_sum``.
 
     References
     ----------
@@ -119,7 +139,7 @@ def garson(model: nn.Module, *, feature_names=None) -> Importance:
     """
     check_model(model)
     W1, _, v, _ = one_hidden_layer(model)                    # W1 (h, d), v (h,)
-    names = resolve_names(feature_names, W1.shape[1], model=model)
+    given = check_inputs(model, feature_names=feature_names, groups=groups, d=W1.shape[1], call_model=False)
     c = np.abs(W1) * np.abs(v)[:, None]                      # c[h, i] = |w_ih| |v_h|
     node_total = c.sum(axis=1, keepdims=True)
     r = np.divide(c, node_total, out=np.zeros_like(c), where=node_total > 0)
@@ -127,10 +147,12 @@ def garson(model: nn.Module, *, feature_names=None) -> Importance:
     if S.sum() == 0:
         raise ValueError("garson needs at least one hidden node with a nonzero input weight "
                          "and a nonzero output weight; every product |w_ih| |v_h| is zero")
-    return Importance("garson", series(S / S.sum(), names))
+    shares = S / S.sum()
+    info = {**given.info(), "by_column": series(shares, given.names)} if given.grouped else {}
+    return Importance("garson", series(given.sum(shares), given.index()), info=info)
 
 
-def olden(model: nn.Module, *, feature_names=None) -> Importance:
+def olden(model: nn.Module, *, feature_names=None, groups=None) -> Importance:
     """Olden & Jackson's (2002) connection-weight importance: ``I_i = sum_h w_ih * v_h``.
 
     The product of the input-to-hidden and hidden-to-output weights, summed over the hidden nodes,
@@ -144,6 +166,10 @@ def olden(model: nn.Module, *, feature_names=None) -> Importance:
         A one-hidden-layer net with ``hidden`` and ``output`` ``nn.Linear`` layers and one output.
     feature_names : sequence of str, optional
         Names of the inputs; default the model's saved names or ``x1 .. xd``.
+    groups : mapping of str -> list of str, optional
+        Groups of columns. Olden **declines** a group of more than one column
+        (``GroupsNotSupported``, a ``ValueError``): see "When it misleads". Groups of one column
+        only rename (and order) the inputs.
 
     Returns
     -------
@@ -155,7 +181,10 @@ def olden(model: nn.Module, *, feature_names=None) -> Importance:
     It ignores the biases and the activation's curvature: a hidden node that the data drive into
     saturation (where tanh is flat) still counts with its full weight, and the slope it describes
     holds near one point, not over the data. Like every weight measure it ignores the inputs'
-    scales, so inputs must be standardised before the values are compared.
+    scales, so inputs must be standardised before the values are compared. A group has no Olden
+    number: the signed sum over a category's one-hot columns is the slope of turning every level
+    on at once (not a possible row), and summing absolute values would no longer be Olden's
+    signed measure; the measure declines rather than give a number that means nothing.
 
     References
     ----------
@@ -168,8 +197,9 @@ def olden(model: nn.Module, *, feature_names=None) -> Importance:
     """
     check_model(model)
     W1, _, v, _ = one_hidden_layer(model)
-    names = resolve_names(feature_names, W1.shape[1], model=model)
-    return Importance("olden", series(v @ W1, names))
+    given = check_inputs(model, feature_names=feature_names, groups=groups, d=W1.shape[1], call_model=False)
+    given.decline("olden", OLDEN_DECLINES)
+    return Importance("olden", series(given.sum(v @ W1), given.index()), info=given.info())
 
 
 def _n_inputs(model: nn.Module) -> int:
@@ -184,7 +214,7 @@ def _n_inputs(model: nn.Module) -> int:
                      "`n_inputs` attribute and no nn.Linear layer")
 
 
-def one_hot_probe(model: nn.Module, *, feature_names=None) -> Importance:
+def one_hot_probe(model: nn.Module, *, feature_names=None, groups=None) -> Importance:
     """The output of the bias-free net for each unit vector: ``I_i = f_0(e_i)``.
 
     ``f_0`` is the net with every ``nn.Linear`` bias set to 0 (on a copy; the model given is not
@@ -198,6 +228,10 @@ def one_hot_probe(model: nn.Module, *, feature_names=None) -> Importance:
         Any module whose biases sit in ``nn.Linear`` layers (biases of other layers are kept).
     feature_names : sequence of str, optional
         Names of the inputs; default the model's saved names or ``x1 .. xd``.
+    groups : mapping of str -> list of str, optional
+        Groups of columns. The probe **declines** a group of more than one column
+        (``GroupsNotSupported``): there is no single unit vector for a group (turning on every
+        level of a category is not a possible row). Groups of one column only rename the inputs.
 
     Returns
     -------
@@ -222,9 +256,9 @@ def one_hot_probe(model: nn.Module, *, feature_names=None) -> Importance:
     249-264 (for the sensible alternatives).
     """
     check_model(model)
-    d = _n_inputs(model)
-    names = resolve_names(feature_names, d, model=model)
-    check_model(model, d)
+    given = check_inputs(model, feature_names=feature_names, groups=groups, d=_n_inputs(model))
+    given.decline("one_hot_probe", PROBE_DECLINES)
+    d = given.d
     probe = copy.deepcopy(model)
     with torch.no_grad():
         for layer in probe.modules():
@@ -233,7 +267,7 @@ def one_hot_probe(model: nn.Module, *, feature_names=None) -> Importance:
         f0 = forward_fn(probe)
         out = f0(torch.eye(d)).double().numpy()
         at_zero = float(f0(torch.zeros(1, d))[0])
-    return Importance("one_hot_probe", series(out, names),
-                      info={"signed": True, "f0_at_zero": at_zero,
+    return Importance("one_hot_probe", series(given.sum(out), given.index()),
+                      info={**given.info(), "signed": True, "f0_at_zero": at_zero,
                             "note": "signed raw output (logit for a binary model) of the net with "
                                     "all nn.Linear biases set to 0, at each unit vector e_i"})

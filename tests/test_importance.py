@@ -786,21 +786,25 @@ def test_importance_result_helpers():
 
 
 # ================================================================ bad input
+# the smallest options that keep each registered measure quick on 12 rows
+_QUICK = {"integrated_gradients": {"n_steps": 4}, "lek_profile": {"steps": 3}}
+
+
 def _measures_on_data(n_repeats=2):
-    """Every measure that takes rows X, as f(model, X, y, **kw)."""
-    return {
-        "weight_sum": lambda m, X, y, **kw: imp.weight_sum(m, X, **kw),
-        "gradient": lambda m, X, y, **kw: imp.gradient(m, X, **kw),
-        "integrated_gradients": lambda m, X, y, **kw: imp.integrated_gradients(m, X, n_steps=4, **kw),
-        "permutation": lambda m, X, y, **kw: imp.permutation(m, X, y, n_repeats=n_repeats, **kw),
+    """Every measure that takes rows X, as f(model, X, y, **kw): each registered one (read from
+    ``imp.REGISTRY``, called through ``imp.compute`` with X as both the training and the held-out
+    rows) but those that read only the weights or retrain, plus the functions outside the registry."""
+    def registered(name):
+        return lambda m, X, y, **kw: imp.compute(name, m, train_X=X, test_X=X, test_y=y, n_repeats=n_repeats,
+                                                 **{**_QUICK.get(name, {}), **kw})
+    measures = {name: registered(name) for name, spec in imp.REGISTRY.items()
+                if spec.rows != "none" and not spec.retrains}
+    measures.update({
         "grouped_permutation": lambda m, X, y, **kw: imp.grouped_permutation(
             m, X, y, groups={"g": ["x1"]}, n_repeats=n_repeats, **kw),
-        "conditional_permutation": lambda m, X, y, **kw: imp.conditional_permutation(
-            m, X, y, n_repeats=n_repeats, **kw),
-        "shapley": lambda m, X, y, **kw: imp.shapley(m, X, X[:3], **kw),
-        "lek_profile": lambda m, X, y, **kw: imp.lek_profile(m, X, steps=3, **kw),
-        "lek_importance": lambda m, X, y, **kw: imp.lek_importance(m, X, steps=3, **kw),
-    }
+        "lek_profile_curves": lambda m, X, y, **kw: imp.lek_profile(m, X, steps=3, **kw),
+    })
+    return measures
 
 
 MEASURES_ON_DATA = list(_measures_on_data())
