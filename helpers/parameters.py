@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from helpers.csvfile import MISSING_CHOICES, SEPARATORS
 from helpers.data import DATASETS, MIN_ROWS, TASKS, did_you_mean
 
 __all__ = ["PARAMETERS", "MODEL_INPUTS", "check_report_parameters", "validate_report_parameters"]
@@ -123,6 +124,34 @@ class Text:
         return "" if isinstance(value, str) else f"must be text ({self.meaning}), {_got(value)}"
 
 
+@dataclass(frozen=True)
+class Names:
+    """A list of distinct, non-empty strings (column names); ``meaning`` says what they select.
+    Whether they are columns of the file is checked when the file is read (with did-you-mean)."""
+    meaning: str
+
+    def problem(self, value, base_dir: Path) -> str:
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+            return f"must be a list of column names ({self.meaning}), {_got(value)}"
+        repeated = sorted({v for v in value if list(value).count(v) > 1})
+        return f"names {repeated[0]!r} more than once" if repeated else ""
+
+
+class Groups:
+    """A mapping of a group's name to the list of columns it joins (one variable in every measure)."""
+
+    def problem(self, value, base_dir: Path) -> str:
+        if not isinstance(value, Mapping):
+            return f"must map each group's name to a list of columns, {_got(value)}"
+        for name, members in value.items():
+            if not isinstance(name, str) or not name.strip():
+                return f"a group's name must be text, {_got(name)}"
+            problem = Names(f"the columns of group {name!r}").problem(members, base_dir)
+            if problem or not members:
+                return f"{name}: {problem or 'is empty: list the columns it joins'}"
+        return ""
+
+
 class MeasureNames:
     """A non-empty list of the kit's measure names (checked by ``helpers.report.check_measures``)."""
 
@@ -202,6 +231,14 @@ PARAMETERS: dict = {
     "n_repeats": Integer(1, 1000),
     "model": ModelFile(),
     "model_inputs": OneOf(MODEL_INPUTS),
+    "features": Names("only these are inputs; [] for every column but the target"),
+    "exclude": Names("every column but these is an input"),
+    "categorical": Names("numeric columns to treat as categories"),
+    "groups": Groups(),
+    "missing": OneOf(MISSING_CHOICES),
+    "positive": Text("the class of a text target that counts as 1; '' for the default"),
+    "sep": OneOf(SEPARATORS, empty_means="to detect it"),
+    "decimal": OneOf((".", ","), empty_means="to detect it"),
 }
 """Parameter name -> its rule, one entry per parameter of the report notebook, in its order.
 
@@ -221,6 +258,12 @@ PARAMETERS: dict = {
 | ``n_repeats`` | 1 to 1000 shuffles per input |
 | ``model`` | "" (train nets) or an existing file (relative to ``base_dir``) |
 | ``model_inputs`` | one of ``MODEL_INPUTS`` |
+| ``features``, ``exclude``, ``categorical`` | lists of distinct column names (checked against the file when it is read) |
+| ``groups`` | a mapping of group name -> non-empty list of columns |
+| ``missing`` | one of ``helpers.csvfile.MISSING_CHOICES`` (drop, impute, error) |
+| ``positive`` | any string ("" for the default: the second class in sorted order) |
+| ``sep`` | "" (detected) or one of ``helpers.csvfile.SEPARATORS`` |
+| ``decimal`` | "" (detected), "." or "," |
 
 Integers are ints (never a bool, never a float such as ``1e29``); numbers are finite.
 """

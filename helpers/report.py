@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -28,10 +27,9 @@ from helpers import importance as imp
 from helpers.data import Dataset, Standardizer, did_you_mean, standardize
 from helpers.model import load, score, train_many
 
-DEFAULT_MEASURES = ("weight_sum", "garson", "olden", "gradient", "integrated_gradients", "permutation",
-                    "conditional_permutation", "shapley", "lek_profile", "ablation")
-"""What a report computes unless told otherwise: every measure but the one-hot probe, which the
-course shows to mislead (ask for it by name)."""
+DEFAULT_MEASURES = tuple(name for name, spec in imp.REGISTRY.items() if spec.by_default)
+"""What a report computes unless told otherwise: every registered measure but the one-hot probe,
+which the course shows to mislead (ask for it by name)."""
 
 CORRELATION_LIMIT = 0.8
 SCALE_RATIO_LIMIT = 100.0
@@ -150,15 +148,16 @@ def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: fl
         raise ValueError(f"seeds (the number of nets) must be a positive integer, got {seeds!r}")
     train_raw, test_raw = data.split(test_size=test_size, seed=seed)
     if model_path:
-        model = load(model_path, n_inputs=data.d, activation=activation, task=data.task)
+        # the model sees the inputs as the training rows encode them (a category's levels)
+        model = load(model_path, n_inputs=train_raw.d, activation=activation, task=data.task)
         if getattr(model, "task", data.task) != data.task:
             raise ValueError(f"the model in {Path(model_path).name} is for a {model.task} task but the data's "
                              f"target is {data.task}")
         saved = model.meta.get("standardizer")
         names = model.meta.get("feature_names")
-        if names is not None and list(names) != data.feature_names:
+        if names is not None and list(names) != train_raw.feature_names:
             raise ValueError(f"the model in {Path(model_path).name} was saved with the inputs {list(names)}, "
-                             f"but the data has {data.feature_names}")
+                             f"but the data has {train_raw.feature_names}")
         if saved is not None:
             scaler = Standardizer.from_dict(saved)
             train = dataclasses.replace(train_raw, X=scaler.transform(train_raw.X))
@@ -197,39 +196,14 @@ def fit_table(fitted: Fitted) -> pd.DataFrame:
     return table
 
 
-def _one(name, model, fitted: Fitted, *, n_repeats, n_explain, seed):
-    test, train = fitted.test, fitted.train
-    names = train.feature_names
-    rows = test.X[:n_explain]
-    if name == "weight_sum":
-        return imp.weight_sum(model, train.X, feature_names=names)
-    if name == "garson":
-        return imp.garson(model, feature_names=names)
-    if name == "olden":
-        return imp.olden(model, feature_names=names)
-    if name == "one_hot_probe":
-        return imp.one_hot_probe(model, feature_names=names)
-    if name == "gradient":
-        return imp.gradient(model, test.X, feature_names=names)
-    if name == "integrated_gradients":
-        return imp.integrated_gradients(model, rows, baseline=train.X.mean(axis=0), feature_names=names)
-    if name == "permutation":
-        return imp.permutation(model, test.X, test.y, n_repeats=n_repeats, seed=seed, feature_names=names)
-    if name == "conditional_permutation":
-        return imp.conditional_permutation(model, test.X, test.y, n_repeats=n_repeats, seed=seed, feature_names=names)
-    if name == "shapley":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # the sampling note is in info["note"]
-            return imp.shapley(model, rows, n_background=100, seed=seed, feature_names=names)
-    if name == "lek_profile":
-        return imp.lek_importance(model, test.X, feature_names=names)
-    raise ValueError(f"unknown measure {name!r}")
-
-
 def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int = 10,
                      n_explain: int = 100) -> tuple[dict, list[str]]:
-    """Every requested measure on every net of the run; with several nets, the mean over them with
-    their spread (``helpers.evaluate.combine_seeds``).
+    """Every requested measure on every net of the run, through the registry (``imp.compute``);
+    with several nets, the mean over them with their spread (``helpers.evaluate.combine_seeds``).
+
+    Importance is per original variable: the data's ``groups`` (a categorical input's levels, the
+    user's groups) go to every measure, and a measure that has no meaning for a group of columns
+    (``Measure.group_rule == "declines"``) is skipped with a note saying why.
 
     Returns ``(results, notes)``: measure name -> ``Importance``, and notes on what was skipped or
     approximated, as plain text (``escape_markdown`` them for a Markdown page). Permutation-type
@@ -237,22 +211,29 @@ def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int 
     (``weight_sum`` scaled by the training rows' spread).
     """
     results, notes = {}, []
+    train, test = fitted.train, fitted.test
+    groups = train.groups
+    data = dict(train_X=train.X, train_y=train.y, test_X=test.X, test_y=test.y,
+                feature_names=train.feature_names, groups=groups)
     for name in check_measures(measures):
-        if name == "ablation":
+        spec = imp.REGISTRY[name]
+        if not spec.supports(groups):
+            notes.append(f"{name} was skipped: it {spec.group_note}")
+            continue
+        if spec.retrains:
             if fitted.brought:
-                notes.append("ablation (drop and retrain) was skipped: it trains new nets, so it says nothing "
+                notes.append(f"{name} (drop and retrain) was skipped: it trains new nets, so it says nothing "
                              "about the model you brought")
                 continue
             # the run's nets are the baselines, trained with the same options: only the nets
             # without each input are trained here
-            results[name] = imp.ablation(fitted.train.X, fitted.train.y, X_test=fitted.test.X, y_test=fitted.test.y,
-                                         seeds=fitted.seeds, train_kwargs=fitted.train_kwargs,
-                                         models=fitted.models, feature_names=fitted.train.feature_names)
+            results[name] = imp.compute(name, fitted.models, **data, seeds=fitted.seeds,
+                                        train_kwargs=fitted.train_kwargs)
             continue
-        per_net = [_one(name, m, fitted, n_repeats=n_repeats, n_explain=n_explain, seed=s)
-                   for m, s in zip(fitted.models, fitted.seeds)]
-        if name == "shapley" and not per_net[0].info.get("exact", True):
-            notes.append(f"shapley: {per_net[0].info['note']}")
+        per_net = [imp.compute(name, model, **data, seed=seed, n_repeats=n_repeats, n_explain=n_explain)
+                   for model, seed in zip(fitted.models, fitted.seeds)]
+        if not per_net[0].info.get("exact", True) and per_net[0].info.get("note"):
+            notes.append(f"{name}: {per_net[0].info['note']}")
         results[name] = per_net[0] if len(per_net) == 1 else evaluate.combine_seeds(per_net, method=name)
     return results, notes
 
@@ -275,16 +256,20 @@ def agreement_table(results: dict, truth: pd.Series | None) -> pd.DataFrame | No
     return pd.DataFrame(rows)
 
 
-def correlated_pairs(X, names, limit: float = CORRELATION_LIMIT) -> list[tuple[str, str, float]]:
-    """Pairs of inputs whose absolute Pearson correlation is at least ``limit``, strongest first."""
+def correlated_pairs(X, names, limit: float = CORRELATION_LIMIT, groups: dict | None = None) -> list[tuple[str, str, float]]:
+    """Pairs of inputs whose absolute Pearson correlation is at least ``limit``, strongest first.
+    Two columns of one variable (``groups``: a category's levels, which exclude each other) are
+    not a pair: they are judged together already."""
     X = np.asarray(X, dtype=float)
     std = X.std(axis=0)
     keep = std > 0
     corr = np.full((X.shape[1], X.shape[1]), np.nan)
     if keep.sum() > 1:
         corr[np.ix_(keep, keep)] = np.corrcoef(X[:, keep], rowvar=False)
+    variable = {column: name for name, columns in (groups or {}).items() for column in columns}
     pairs = [(names[i], names[j], float(corr[i, j])) for i in range(len(names)) for j in range(i + 1, len(names))
-             if np.isfinite(corr[i, j]) and abs(corr[i, j]) >= limit]
+             if np.isfinite(corr[i, j]) and abs(corr[i, j]) >= limit
+             and variable.get(names[i], names[i]) != variable.get(names[j], names[j])]
     return sorted(pairs, key=lambda p: -abs(p[2]))
 
 
@@ -293,7 +278,7 @@ def caveats(data: Dataset, fitted: Fitted, fit: pd.DataFrame, results: dict) -> 
     Markdown in which the input names are escaped (``escape_markdown``): ready for the page."""
     out = []
     md = escape_markdown
-    pairs = correlated_pairs(fitted.train.X, data.feature_names)
+    pairs = correlated_pairs(fitted.train.X, fitted.train.feature_names, groups=fitted.train.groups)
     if pairs:
         listed = ", ".join(f"{md(a)} and {md(b)} (r = {r:.2f})" for a, b, r in pairs[:4])
         out.append(f"Strongly correlated inputs: {listed}{' and more' if len(pairs) > 4 else ''}. Each can stand "
@@ -329,6 +314,7 @@ def caveats(data: Dataset, fitted: Fitted, fit: pd.DataFrame, results: dict) -> 
     if data.task == "binary" and any(m in results for m in ("gradient", "integrated_gradients", "shapley")):
         out.append("Binary target: gradients, integrated gradients and Shapley values describe the logit (log-odds), "
                    "not the probability; permutation uses the log-loss.")
-    if data.d > 12 and "shapley" in results:
-        out.append(f"{data.d} inputs: Shapley values were estimated from sampled orderings, not all 2^{data.d} coalitions.")
+    players = len(fitted.train.groups or fitted.train.feature_names)
+    if players > 12 and "shapley" in results:
+        out.append(f"{players} inputs: Shapley values were estimated from sampled orderings, not all 2^{players} coalitions.")
     return out
