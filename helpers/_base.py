@@ -350,11 +350,125 @@ def forward_fn(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     return lambda x: model(x).reshape(x.shape[0])
 
 
+# ---------------------------------------------------------------- reading a net's layers
+ELEMENTWISE = frozenset({
+    "Tanh", "Sigmoid", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+    "Softplus", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Identity",
+    "Dropout", "AlphaDropout"})
+"""Modules (by class name) that act on each number alone, or not at all in eval mode: between two
+``nn.Linear`` layers of an ``nn.Sequential`` they keep it a chain of Linear layers."""
+
+
+def layer_kind(module: nn.Module) -> str:
+    """A module's class name: ``type(module).__name__``, or for a TorchScript module the name of the
+    class it was compiled from (``original_name``: "Linear", "Sequential", "ReLU" ...)."""
+    if isinstance(module, torch.jit.ScriptModule):
+        return str(getattr(module, "original_name", type(module).__name__))
+    return type(module).__name__
+
+
+def is_linear(module) -> bool:
+    """An ``nn.Linear``, or a TorchScript module compiled from one (with a 2-D ``weight``)."""
+    if isinstance(module, nn.Linear):
+        return True
+    return (isinstance(module, torch.jit.ScriptModule) and layer_kind(module) == "Linear"
+            and isinstance(getattr(module, "weight", None), torch.Tensor) and module.weight.dim() == 2)
+
+
+def _is_sequential(module) -> bool:
+    """An ``nn.Sequential`` computing Sequential's own forward (not a subclass that changes it), or a
+    TorchScript module compiled from one: its children are applied in order, one after the other."""
+    if isinstance(module, torch.jit.ScriptModule):
+        return layer_kind(module) == "Sequential"
+    return isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward
+
+
+def _flat_sequence(module) -> list:
+    """The children of a (possibly nested) Sequential, in the order they are applied."""
+    out = []
+    for child in module.children():
+        out.extend(_flat_sequence(child) if _is_sequential(child) else [child])
+    return out
+
+
+def linear_chain(model) -> tuple[list, str | None]:
+    """The ``nn.Linear`` layers a net applies one after the other, first to last, with only
+    elementwise activations between them: ``(layers, None)``, or ``([], reason)`` when they cannot
+    be read.
+
+    Readable: the kit's ``MLP`` and ``DeepMLP`` (``hidden``, the ``deeper`` layers, ``output``; also
+    traced to TorchScript) and an ``nn.Sequential`` (or a TorchScript net compiled from one) of Linear layers and elementwise
+    modules (``ELEMENTWISE``). Each layer must take the previous one's outputs and the last must give
+    one output. A module with any other structure has no order of layers that can be read from it
+    (its ``forward`` may use them in any order): the reason says so.
+    """
+    if not isinstance(model, nn.Module):
+        return [], f"it is not a torch.nn.Module but {type(model).__name__}"
+    hidden, output = getattr(model, "hidden", None), getattr(model, "output", None)
+    kit_net = (not isinstance(model, torch.jit.ScriptModule)
+               or layer_kind(model) in ("MLP", "DeepMLP"))    # a TorchScript of the kit's own nets too
+    if kit_net and is_linear(hidden) and is_linear(output):
+        deeper = getattr(model, "deeper", None)
+        layers = [hidden, *(list(deeper.children()) if isinstance(deeper, nn.Module) else []), output]
+    elif _is_sequential(model):
+        steps = _flat_sequence(model)
+        other = [layer_kind(m) for m in steps if not is_linear(m) and layer_kind(m) not in ELEMENTWISE]
+        if other:
+            return [], (f"its layers include {other[0]}, which is neither a Linear layer nor an elementwise "
+                        "activation")
+        layers = [m for m in steps if is_linear(m)]
+        if not layers:
+            return [], "it has no Linear layer"
+    else:
+        return [], (f"it is a {layer_kind(model)}, not the kit's MLP or DeepMLP nor an nn.Sequential (or a "
+                    "TorchScript net compiled from one), so the order in which it uses its layers cannot be read")
+    for before, after in zip(layers, layers[1:]):
+        if after.weight.shape[1] != before.weight.shape[0]:
+            return [], (f"a Linear layer with {after.weight.shape[1]} inputs follows one with "
+                        f"{before.weight.shape[0]} outputs")
+    if layers[-1].weight.shape[0] != 1:
+        return [], f"its last Linear layer has {layers[-1].weight.shape[0]} outputs, not one"
+    return layers, None
+
+
+def first_linear(model) -> tuple[nn.Module | None, str | None]:
+    """The layer each input enters first, when it is an ``nn.Linear``: ``(layer, None)``, or
+    ``(None, reason)``.
+
+    Found as: ``model.hidden`` (the kit's nets); the first module of an ``nn.Sequential`` (or of a
+    TorchScript net compiled from one); for any other TorchScript net, the Linear layer that owns its
+    first parameter (a TorchScript file keeps no Python class; a module registers its layers in the
+    order it uses them, as ``nn.Sequential`` does, nearly always). A plain Python module with another
+    structure is not guessed at: its ``forward`` may use its layers in any order.
+    """
+    if not isinstance(model, nn.Module):
+        return None, f"it is not a torch.nn.Module but {type(model).__name__}"
+    hidden = getattr(model, "hidden", None)
+    if isinstance(hidden, nn.Linear):
+        return hidden, None
+    if _is_sequential(model):
+        steps = _flat_sequence(model)
+        if steps and is_linear(steps[0]):
+            return steps[0], None
+        return None, f"its first layer is {layer_kind(steps[0]) if steps else 'missing'}, not a Linear layer"
+    if isinstance(model, torch.jit.ScriptModule):
+        first = next(iter(model.state_dict()), None)
+        if first is not None and first.endswith("weight"):
+            owner = first.rpartition(".")[0]
+            layer = dict(model.named_modules()).get(owner)   # (get_submodule is refused on ScriptModules)
+            if layer is not None and is_linear(layer):
+                return layer, None
+        return None, f"its first parameter ({first or 'none'}) is not the weight of a Linear layer"
+    return None, f"{layer_kind(model)} is neither"
+
+
 def first_layer(model: nn.Module) -> np.ndarray:
-    """The first layer's weights as (n_hidden, n_inputs), float64."""
-    layer = getattr(model, "hidden", None)
-    if not isinstance(layer, nn.Linear):
-        raise ValueError("this measure reads the first layer's weights: the model needs a `hidden` nn.Linear layer")
+    """The first layer's weights as (n_hidden, n_inputs), float64 (see ``first_linear``)."""
+    layer, reason = first_linear(model)
+    if layer is None:
+        raise ValueError("this measure reads the first layer's weights: the model needs a `hidden` nn.Linear "
+                         "layer, or to be an nn.Sequential (or a TorchScript net) whose first layer is an "
+                         f"nn.Linear; {reason}")
     return layer.weight.detach().double().numpy()
 
 

@@ -6,7 +6,16 @@ and easy to compute by hand, which is why they are taught first, and each mislea
 
 Notation for a one-hidden-layer net ``f(x) = v . act(W1 x + b1) + b2``: ``w_ih = W1[h, i]`` is the
 weight from input ``i`` to hidden node ``h`` (``model.hidden.weight`` is ``W1``, shape (h, d)), and
-``v_h`` the weight from hidden node ``h`` to the output (``model.output.weight[0]``).
+``v_h`` the weight from hidden node ``h`` to the output (``model.output.weight[0]``). A deeper net
+``W_L act(... act(W_1 x + b_1) ...) + b_L`` has the weight matrices ``W_1`` (h_1, d) to ``W_L`` (1, h_{L-1}).
+
+Which nets each reads (``helpers._base.first_linear`` and ``linear_chain``): ``weight_sum`` any net
+whose first layer is an ``nn.Linear`` (the kit's nets, an ``nn.Sequential`` starting with one, a
+TorchScript net whose first parameter is a Linear weight); ``olden`` any chain of Linear layers with
+elementwise activations between them (the kit's ``MLP`` and ``DeepMLP``, such an ``nn.Sequential`` or
+its TorchScript); ``garson`` such a chain with exactly one hidden layer; ``one_hot_probe`` any module
+whose number of inputs it can tell. ``why_not_<measure>(model)`` gives the reason a measure does not
+apply to a model (None when it does), the sentence the measure raises, so a report can skip it first.
 """
 from __future__ import annotations
 
@@ -16,14 +25,73 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers._base import (Importance, check_inputs, check_model, column_std, first_layer, forward_fn,
-                           one_hidden_layer, series)
+from helpers._base import (Importance, check_inputs, check_model, column_std, first_layer, first_linear,
+                           forward_fn, is_linear, linear_chain, series)
 
 OLDEN_DECLINES = ("olden's number is a signed slope at one point; summed over a group's columns it is the "
                   "slope of moving every column up at once, which for the levels of a category (only one "
                   "of which can be 1) describes no possible change")
 PROBE_DECLINES = ("the probe's input e_i sets one column to 1; a group has no single such input (setting every "
                   "level of a category to 1 is not a possible row)")
+
+
+# ---------------------------------------------------------------- which nets each measure reads
+def why_not_weight_sum(model) -> str | None:
+    """Why ``weight_sum`` cannot read ``model`` (a sentence), or None when it can: it needs the
+    layer every input enters first to be an ``nn.Linear`` (``helpers._base.first_linear``)."""
+    layer, reason = first_linear(model)
+    if layer is None:
+        return ("weight_sum reads the first layer's weights: the model needs a `hidden` nn.Linear layer, or "
+                f"to be an nn.Sequential (or a TorchScript net) whose first layer is an nn.Linear; {reason}")
+    return None
+
+
+def why_not_olden(model) -> str | None:
+    """Why ``olden`` cannot read ``model``, or None: it needs a chain of Linear layers with
+    elementwise activations between them (``helpers._base.linear_chain``)."""
+    _, reason = linear_chain(model)
+    if reason is not None:
+        return ("olden multiplies the weight matrices of a chain of Linear layers (the kit's MLP or DeepMLP, "
+                f"or an nn.Sequential of Linear layers and activations, or its TorchScript); {reason}")
+    return None
+
+
+def why_not_garson(model) -> str | None:
+    """Why ``garson`` cannot read ``model``, or None: Garson's algorithm is defined for a chain of
+    two Linear layers (one hidden layer) only."""
+    layers, reason = linear_chain(model)
+    if reason is not None:
+        return ("garson needs a one-hidden-layer net (two Linear layers with an activation between them); "
+                f"{reason}")
+    if len(layers) != 2:
+        sizes = "-".join(str(n) for n in [layers[0].weight.shape[1]] + [m.weight.shape[0] for m in layers])
+        return (f"garson needs a one-hidden-layer net: Garson's algorithm shares each hidden node's weight among "
+                f"the inputs, which is defined for one hidden layer only, and this {sizes} net has "
+                f"{len(layers) - 1} hidden layers")
+    return None
+
+
+def why_not_one_hot_probe(model) -> str | None:
+    """Why ``one_hot_probe`` cannot run on ``model``, or None: it needs the number of inputs
+    (``model.n_inputs`` or the first Linear layer's)."""
+    if not isinstance(model, nn.Module):
+        return f"one_hot_probe needs a torch.nn.Module, got {type(model).__name__}"
+    try:
+        _n_inputs(model)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _applies(reason: str | None) -> None:
+    if reason is not None:
+        raise ValueError(reason)
+
+
+def _chain_weights(model) -> list[np.ndarray]:
+    """The weight matrices W_1 (h_1, d) .. W_L (1, h_{L-1}) of a chain of Linear layers, float64."""
+    layers, _ = linear_chain(model)
+    return [layer.weight.detach().double().numpy() for layer in layers]
 
 
 def weight_sum(model: nn.Module, X=None, *, feature_names=None, groups=None) -> Importance:
@@ -38,7 +106,9 @@ def weight_sum(model: nn.Module, X=None, *, feature_names=None, groups=None) -> 
     Parameters
     ----------
     model : torch.nn.Module
-        Any module with a first layer ``model.hidden`` (``nn.Linear``): an ``MLP`` or a ``DeepMLP``.
+        Any net whose first layer is an ``nn.Linear``: an ``MLP`` or a ``DeepMLP`` (``model.hidden``),
+        an ``nn.Sequential`` starting with a Linear layer, or a TorchScript net whose first parameter
+        is a Linear layer's weight (``why_not_weight_sum`` says when it is not).
     X : array-like (n, d) or None, default None
         Data whose column standard deviations scale the sums. None: no scaling.
     feature_names : sequence of str, optional
@@ -76,6 +146,7 @@ def weight_sum(model: nn.Module, X=None, *, feature_names=None, groups=None) -> 
     249-264.
     """
     check_model(model)
+    _applies(why_not_weight_sum(model))
     W = first_layer(model)                                   # (h, d)
     given = check_inputs(model, X, feature_names=feature_names, groups=groups, d=W.shape[1],
                          call_model=X is not None)
@@ -106,8 +177,10 @@ def garson(model: nn.Module, *, feature_names=None, groups=None) -> Importance:
     Parameters
     ----------
     model : torch.nn.Module
-        A one-hidden-layer net with ``hidden`` and ``output`` ``nn.Linear`` layers and one output
-        (an ``MLP``); a ``DeepMLP`` is a ``ValueError``.
+        A one-hidden-layer net with one output: an ``MLP``, or an ``nn.Sequential`` (or its
+        TorchScript) of two Linear layers with an activation between them. Garson's algorithm is
+        defined for one hidden layer only: a deeper net is a ``ValueError`` naming why
+        (``why_not_garson``).
     feature_names : sequence of str, optional
         Names of the inputs; default the model's saved names or ``x1 .. xd``.
     groups : mapping of str -> list of str, optional
@@ -138,7 +211,9 @@ def garson(model: nn.Module, *, feature_names=None, groups=None) -> Importance:
     Journal of Statistical Software 85(11), 1-20.
     """
     check_model(model)
-    W1, _, v, _ = one_hidden_layer(model)                    # W1 (h, d), v (h,)
+    _applies(why_not_garson(model))
+    W1, V = _chain_weights(model)                            # W1 (h, d), V (1, h)
+    v = V[0]
     given = check_inputs(model, feature_names=feature_names, groups=groups, d=W1.shape[1], call_model=False)
     c = np.abs(W1) * np.abs(v)[:, None]                      # c[h, i] = |w_ih| |v_h|
     node_total = c.sum(axis=1, keepdims=True)
@@ -160,10 +235,19 @@ def olden(model: nn.Module, *, feature_names=None, groups=None) -> Importance:
     whose activation is the identity, this is exactly the slope of the output in input ``i``;
     for tanh it is the slope at the point where every hidden pre-activation is 0 (tanh'(0) = 1).
 
+    With several hidden layers, the sum runs over every path from input ``i`` to the output of the
+    product of the weights along it, which is the product of the weight matrices:
+    ``I = W_L @ ... @ W_2 @ W_1`` (one row, one number per input), with ``W_l`` the (out, in) weight
+    matrix of layer ``l``; for one hidden layer ``I = v @ W1``, Olden's own formula. No activation
+    slopes enter (as in the one-layer formula), so it is again the net's slope in input ``i`` when
+    every activation is the identity, or at the point where every pre-activation is 0 for tanh.
+
     Parameters
     ----------
     model : torch.nn.Module
-        A one-hidden-layer net with ``hidden`` and ``output`` ``nn.Linear`` layers and one output.
+        A chain of Linear layers with elementwise activations between them and one output: an
+        ``MLP``, a ``DeepMLP``, or an ``nn.Sequential`` of Linear layers and activations (or its
+        TorchScript). ``why_not_olden`` says when a model is not.
     feature_names : sequence of str, optional
         Names of the inputs; default the model's saved names or ``x1 .. xd``.
     groups : mapping of str -> list of str, optional
@@ -174,42 +258,58 @@ def olden(model: nn.Module, *, feature_names=None, groups=None) -> Importance:
     Returns
     -------
     Importance
-        ``method="olden"``; ``values`` the signed sums (rank them by absolute value).
+        ``method="olden"``; ``values`` the signed sums (rank them by absolute value);
+        ``info["hidden_layers"]`` the number of hidden layers multiplied through.
 
     When it misleads
     ----------------
     It ignores the biases and the activation's curvature: a hidden node that the data drive into
     saturation (where tanh is flat) still counts with its full weight, and the slope it describes
-    holds near one point, not over the data. Like every weight measure it ignores the inputs'
-    scales, so inputs must be standardised before the values are compared. A group has no Olden
-    number: the signed sum over a category's one-hot columns is the slope of turning every level
-    on at once (not a possible row), and summing absolute values would no longer be Olden's
+    holds near one point, not over the data. With several hidden layers this grows worse: a ReLU
+    node that is off for every row still passes its paths' products on, and the products of many
+    weights can cancel or swell in ways no row of data shows. Like every weight measure it ignores
+    the inputs' scales, so inputs must be standardised before the values are compared. A group has
+    no Olden number: the signed sum over a category's one-hot columns is the slope of turning every
+    level on at once (not a possible row), and summing absolute values would no longer be Olden's
     signed measure; the measure declines rather than give a number that means nothing.
 
     References
     ----------
     Olden, J. D. & Jackson, D. A. (2002). Illuminating the "black box": a randomization approach
     for understanding variable contributions in artificial neural networks. Ecological Modelling
-    154, 135-150.
+    154, 135-150 (the one-hidden-layer formula).
     Olden, J. D., Joy, M. K. & Death, R. G. (2004). An accurate comparison of methods for
     quantifying variable importance in artificial neural networks using simulated data.
     Ecological Modelling 178, 389-397.
+    Beck, M. W. (2018). NeuralNetTools: Visualization and analysis tools for neural networks.
+    Journal of Statistical Software 85(11), 1-20 (its ``olden()`` multiplies the weight matrices
+    of every hidden layer in turn: the extension used here).
     """
     check_model(model)
-    W1, _, v, _ = one_hidden_layer(model)
-    given = check_inputs(model, feature_names=feature_names, groups=groups, d=W1.shape[1], call_model=False)
+    _applies(why_not_olden(model))
+    weights = _chain_weights(model)                          # W_1 (h1, d) ... W_L (1, h_{L-1})
+    given = check_inputs(model, feature_names=feature_names, groups=groups, d=weights[0].shape[1],
+                         call_model=False)
     given.decline("olden", OLDEN_DECLINES)
-    return Importance("olden", series(given.sum(v @ W1), given.index()), info=given.info())
+    product = weights[-1][0]                                 # v: (h_{L-1},)
+    for W in reversed(weights[:-1]):
+        product = product @ W                                # ... (d,) at the end; v @ W1 for one layer
+    return Importance("olden", series(given.sum(product), given.index()),
+                      info={**given.info(), "hidden_layers": len(weights) - 1})
 
 
 def _n_inputs(model: nn.Module) -> int:
-    """Number of inputs: ``model.n_inputs``, else the in_features of the first nn.Linear."""
+    """Number of inputs: ``model.n_inputs``, else the first layer's (``first_linear``), else the
+    inputs of the first Linear layer among its modules."""
     n = getattr(model, "n_inputs", None)
     if n is not None:
         return int(n)
+    layer, _ = first_linear(model)
+    if layer is not None:
+        return int(layer.weight.shape[1])
     for layer in model.modules():
-        if isinstance(layer, nn.Linear):
-            return layer.in_features
+        if is_linear(layer):
+            return int(layer.weight.shape[1])
     raise ValueError("one_hot_probe cannot tell the model's number of inputs: it has no "
                      "`n_inputs` attribute and no nn.Linear layer")
 
@@ -225,7 +325,8 @@ def one_hot_probe(model: nn.Module, *, feature_names=None, groups=None) -> Impor
     Parameters
     ----------
     model : torch.nn.Module
-        Any module whose biases sit in ``nn.Linear`` layers (biases of other layers are kept).
+        Any module whose biases sit in ``nn.Linear`` layers (biases of other layers are kept),
+        TorchScript nets included (their Linear layers are found by ``helpers._base.is_linear``).
     feature_names : sequence of str, optional
         Names of the inputs; default the model's saved names or ``x1 .. xd``.
     groups : mapping of str -> list of str, optional
@@ -256,13 +357,14 @@ def one_hot_probe(model: nn.Module, *, feature_names=None, groups=None) -> Impor
     249-264 (for the sensible alternatives).
     """
     check_model(model)
+    _applies(why_not_one_hot_probe(model))
     given = check_inputs(model, feature_names=feature_names, groups=groups, d=_n_inputs(model))
     given.decline("one_hot_probe", PROBE_DECLINES)
     d = given.d
     probe = copy.deepcopy(model)
     with torch.no_grad():
         for layer in probe.modules():
-            if isinstance(layer, nn.Linear) and layer.bias is not None:
+            if is_linear(layer) and getattr(layer, "bias", None) is not None:
                 layer.bias.zero_()
         f0 = forward_fn(probe)
         out = f0(torch.eye(d)).double().numpy()

@@ -29,6 +29,13 @@ reports one number per original variable. How each does it is its ``group_rule``
 - ``"declines"``: a group of more than one column raises ``GroupsNotSupported`` (a
   ``ValueError``), because one number for it would mean nothing; ``Measure.supports(groups)``
   says so before any work, and ``group_note`` says why.
+
+Models: the measures that read the data (gradients, permutations, Shapley values, Lek profiles) run
+on any ``torch.nn.Module`` mapping (n, d) to (n,) or (n, 1), TorchScript nets included. The weight
+measures read particular layers (``weight_sum`` a first Linear layer, ``olden`` a chain of Linear
+layers, ``garson`` one hidden layer): ``Measure.not_applicable(model)`` (or
+``not_applicable(name, model)``) gives the one-line reason a measure cannot judge a model, or None,
+before any work, so a report can skip it with that note.
 """
 from __future__ import annotations
 
@@ -39,9 +46,11 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 import numpy as np
+from torch import nn
 
 from helpers._base import GroupsNotSupported, Importance, check_groups, check_positive_int  # noqa: F401
 from helpers._weights import weight_sum, garson, olden, one_hot_probe  # noqa: F401
+from helpers._weights import why_not_garson, why_not_olden, why_not_one_hot_probe, why_not_weight_sum
 from helpers._gradients import gradient, integrated_gradients  # noqa: F401
 from helpers._perturbation import permutation, grouped_permutation, conditional_permutation  # noqa: F401
 from helpers._shapley import shapley  # noqa: F401
@@ -87,6 +96,9 @@ class Measure:
         Whether a report computes it unless told otherwise (the one-hot probe is asked for by name).
     summary : str
         What it measures, in a line.
+    why_not : callable or None
+        ``why_not(model) -> str | None``: the reason the measure cannot judge ``model`` (the
+        sentence its function would raise), or None when it can. None: it runs on any module.
     """
     name: str
     function: Callable
@@ -97,6 +109,7 @@ class Measure:
     defaults: Mapping = field(default_factory=dict)
     by_default: bool = True
     summary: str = ""
+    why_not: Callable | None = None
 
     def __post_init__(self):
         for attribute, value, choices in (("needs", self.needs, NEEDS), ("rows", self.rows, ROWS),
@@ -135,6 +148,19 @@ class Measure:
         members = groups.values() if isinstance(groups, Mapping) else groups
         return all(isinstance(cols, str) or len(cols) <= 1 for cols in members)
 
+    def not_applicable(self, model) -> str | None:
+        """Why the measure cannot judge ``model``, in one sentence a report can show; None when it can.
+
+        Cheap (it reads the model's layers, runs nothing). The weight measures need particular
+        layers (``why_not``); the others take any ``torch.nn.Module``. A measure that retrains
+        (``ablation``) judges new nets, not ``model``, and is never refused here.
+        """
+        if self.retrains:
+            return None
+        if not isinstance(model, nn.Module):
+            return f"{self.name} needs a torch.nn.Module, got {type(model).__name__}"
+        return None if self.why_not is None else self.why_not(model)
+
 
 def _measures(*items: Measure) -> Mapping[str, Measure]:
     return MappingProxyType({m.name: m for m in items})
@@ -143,17 +169,18 @@ def _measures(*items: Measure) -> Mapping[str, Measure]:
 REGISTRY: Mapping[str, Measure] = _measures(
     Measure("weight_sum", weight_sum, "weights", "training", "sum",
             "the sum over the group's columns of sigma_i * sum_j |w_ij| (it grows with the number of columns)",
-            summary="first-layer weights leaving each input, scaled by its spread"),
+            summary="first-layer weights leaving each input, scaled by its spread", why_not=why_not_weight_sum),
     Measure("garson", garson, "weights", "none", "sum",
             "the sum of the group's columns' shares (the shares still sum to 1)",
-            summary="Garson's shares of the first-layer weights"),
+            summary="Garson's shares of the first-layer weights", why_not=why_not_garson),
     Measure("olden", olden, "weights", "none", "declines",
             "declines a group of several columns: a signed slope summed over a category's levels "
             "describes no possible change, so there is no Olden number for a variable",
-            summary="Olden's signed connection weights"),
+            summary="Olden's signed connection weights", why_not=why_not_olden),
     Measure("one_hot_probe", one_hot_probe, "weights", "none", "declines",
             "declines a group of several columns: there is no single unit vector for a group",
-            by_default=False, summary="the bias-free net's output at each unit vector (shown to mislead)"),
+            by_default=False, summary="the bias-free net's output at each unit vector (shown to mislead)",
+            why_not=why_not_one_hot_probe),
     Measure("gradient", gradient, "rows", "held-out", "sum",
             "the sum over the group's columns of sigma_i * mean |df/dx_i|",
             summary="mean absolute input gradient, scaled by each input's spread"),
@@ -190,6 +217,19 @@ def measure(name: str) -> Measure:
         raise ValueError(f"name={name!r} is not a measure{_did_you_mean(str(name), MEASURES)} "
                          f"(the kit's measures: {', '.join(MEASURES)})")
     return REGISTRY[name]
+
+
+def not_applicable(name: str, model) -> str | None:
+    """Why the measure ``name`` cannot judge ``model`` (one sentence), or None when it can:
+    ``measure(name).not_applicable(model)``.
+
+    Examples
+    --------
+    >>> reason = not_applicable("garson", deep_net)                        # doctest: +SKIP
+    >>> reason                                                             # doctest: +SKIP
+    'garson needs a one-hidden-layer net: ... this 12-32-16-1 net has 2 hidden layers'
+    """
+    return measure(name).not_applicable(model)
 
 
 def _need(value, what: str, name: str):

@@ -1,4 +1,7 @@
-"""The network: an n_inputs-n_hidden-1 MLP, its deterministic training, and saving/loading.
+"""The network: an n_inputs-n_hidden-1 MLP (and the deeper DeepMLP), its deterministic training.
+
+Saving and loading (``save``, ``load``, ``read_model``, ``from_weights``, ``from_layers``,
+``from_sklearn``) live in ``helpers.model_io`` and are importable from here too.
 
 ``train`` fits one net; ``train_many`` fits many nets of the same shape (other seeds, other
 data such as one input replaced by its mean) in one batched computation. ``train`` *is*
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -30,11 +32,6 @@ from helpers._base import check_choice, check_seed
 
 ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}
 TASKS = ("regression", "binary")
-FORMAT = "input-importance-kit/mlp/1"
-MAX_LAYER_SIZE = 100_000
-"""The most inputs, and the most hidden nodes, a loaded model may have: a file that claims more is
-refused before anything is allocated."""
-_STATE_KEYS = ("hidden.weight", "hidden.bias", "output.weight", "output.bias")
 
 
 @contextlib.contextmanager
@@ -120,8 +117,13 @@ class DeepMLP(nn.Module):
         check_choice("task", task, TASKS)
         if not hidden_sizes:
             raise ValueError("hidden_sizes must name at least one layer")
+        sizes = [("n_inputs", n_inputs)] + [(f"hidden_sizes[{k}]", h) for k, h in enumerate(hidden_sizes)]
+        for name, value in sizes:
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        hidden_sizes = [int(h) for h in hidden_sizes]
         with _seeded(seed):
-            self.hidden = nn.Linear(n_inputs, hidden_sizes[0])
+            self.hidden = nn.Linear(int(n_inputs), hidden_sizes[0])
             self.deeper = nn.ModuleList(nn.Linear(a, b) for a, b in zip(hidden_sizes, hidden_sizes[1:]))
             self.output = nn.Linear(hidden_sizes[-1], 1)
         self.activation = activation
@@ -479,169 +481,19 @@ def train_module(model: nn.Module, X, y, *, epochs: int = 300, lr: float = 0.01,
 
 
 # ---------------------------------------------------------------- saving and loading
-def save(model: MLP, path, *, feature_names=None, standardizer=None, target_name=None) -> Path:
-    """Save a trained ``MLP`` with what is needed to use it again: its shape, activation, task,
-    the input names and the inputs' standardisation (a ``helpers.data.Standardizer``)."""
-    if not isinstance(model, MLP):
-        raise ValueError(f"save takes an MLP, got {type(model).__name__}")
-    meta = dict(model.meta)
-    if feature_names is not None:
-        meta["feature_names"] = [str(f) for f in feature_names]
-    if standardizer is not None:
-        meta["standardizer"] = standardizer.to_dict() if hasattr(standardizer, "to_dict") else dict(standardizer)
-    if target_name is not None:
-        meta["target_name"] = str(target_name)
-    names = meta.get("feature_names")
-    if names is not None and len(names) != model.n_inputs:
-        raise ValueError(f"{len(names)} feature names for a model with {model.n_inputs} inputs")
-    path = Path(path)
-    torch.save({"format": FORMAT, "n_inputs": model.n_inputs, "n_hidden": model.n_hidden,
-                "activation": model.activation, "task": model.task, "meta": meta,
-                "state_dict": model.state_dict()}, path)
-    return path
+# Loading what a user brings (every format, its checks) and the kit's own file format live in
+# helpers.model_io; these names stay importable from here, as always (``from helpers.model import load``).
+_MOVED_TO_MODEL_IO = ("load", "save", "read_model", "from_weights", "from_layers", "from_sklearn", "FORMAT",
+                      "MAX_LAYER_SIZE", "BroughtModel")
 
 
-def load(path, *, n_inputs: int | None = None, activation: str | None = None,
-         task: str | None = None) -> MLP:
-    """Load a model: one saved by ``save``, a plain state dict of this ``MLP``, or an ``.npz``
-    of weights.
-
-    An ``.npz`` holds ``W1`` (n_inputs, n_hidden), ``b1`` (n_hidden,), ``W2`` (n_hidden, 1) and
-    ``b2`` (1,): the layout of a scikit-learn MLP's ``coefs_`` and ``intercepts_``, so
-    ``np.savez(path, W1=m.coefs_[0], b1=m.intercepts_[0], W2=m.coefs_[1], b2=m.intercepts_[1])``
-    brings one in (see also ``from_sklearn``). For a state dict or an ``.npz``, give
-    ``activation`` (default "tanh") and ``task`` (default "regression"). With ``n_inputs``, a model
-    with another number of inputs is a ``ValueError``.
-
-    The file is read with ``weights_only=True`` (never unpickled), and what it claims is checked
-    before any net is built: the sizes must be integers from 1 to ``MAX_LAYER_SIZE`` and agree with
-    the shapes of its four tensors, which must be finite floats. A bad file is a ``ValueError``
-    naming it and the field, never a huge allocation or a deep traceback.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"model file {str(path)!r} does not exist")
-    if path.suffix == ".npz":
-        with np.load(path) as f:
-            missing = [k for k in ("W1", "b1", "W2", "b2") if k not in f.files]
-            if missing:
-                raise ValueError(f"{path.name} lacks the arrays {missing}; it holds {f.files}")
-            model = from_weights(f["W1"], f["b1"], f["W2"], f["b2"],
-                                 activation=activation or "tanh", task=task or "regression")
-    else:
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as err:  # noqa: BLE001 - any unreadable file gets the same clear message
-            raise ValueError(f"{path.name} is not a model saved by torch: {err}") from None
-        if isinstance(obj, dict) and obj.get("format") == FORMAT:
-            model = _kit_model(obj, path.name)
-        elif isinstance(obj, dict) and set(_STATE_KEYS) <= set(obj):
-            n_in, n_hid = _state_sizes(obj, path.name)
-            model = MLP(n_in, n_hid, activation or "tanh", task or "regression")
-            model.load_state_dict(obj)
-        else:
-            keys = list(obj)[:8] if isinstance(obj, dict) else type(obj).__name__
-            raise ValueError(f"{path.name} is neither a saved kit model nor a state dict of MLP "
-                             f"(expected keys hidden.weight, hidden.bias, output.weight, output.bias; got {keys})")
-    if n_inputs is not None and model.n_inputs != n_inputs:
-        raise ValueError(f"the model in {path.name} has {model.n_inputs} inputs but the data has {n_inputs}")
-    return model.eval()
-
-
-def _check_size(where: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_LAYER_SIZE:
-        raise ValueError(f"{where}: {name} must be an integer from 1 to {MAX_LAYER_SIZE}, got {value!r}")
-    return int(value)
-
-
-def _state_sizes(state, where: str) -> tuple[int, int]:
-    """``(n_inputs, n_hidden)`` of an ``MLP`` state dict, once its four tensors are checked to be
-    finite floats that fit one ``n_inputs``-``n_hidden``-1 net (nothing is allocated)."""
-    if not isinstance(state, dict):
-        raise ValueError(f"{where}: state_dict must be a dict of tensors, got {type(state).__name__}")
-    missing = [k for k in _STATE_KEYS if k not in state]
-    extra = [str(k) for k in state if k not in _STATE_KEYS]
-    if missing or extra:
-        found = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra[:8]}"] if extra else [])
-        raise ValueError(f"{where}: the weights of an MLP are exactly {', '.join(_STATE_KEYS)}; "
-                         f"{', '.join(found)}")
-    for key in _STATE_KEYS:
-        value = state[key]
-        if not (isinstance(value, torch.Tensor) and value.is_floating_point()):
-            what = f"a tensor of {value.dtype}" if isinstance(value, torch.Tensor) else type(value).__name__
-            raise ValueError(f"{where}: {key} must be a tensor of floats, got {what}")
-    shape = tuple(state["hidden.weight"].shape)
-    if len(shape) != 2:
-        raise ValueError(f"{where}: hidden.weight must be 2-D (n_hidden, n_inputs), got shape {shape}")
-    n_hidden = _check_size(where, "the hidden layer's size (hidden.weight's rows)", shape[0])
-    n_inputs = _check_size(where, "the number of inputs (hidden.weight's columns)", shape[1])
-    expected = {"hidden.bias": (n_hidden,), "output.weight": (1, n_hidden), "output.bias": (1,)}
-    wrong = [f"{k} {tuple(state[k].shape)} (expected {want})" for k, want in expected.items()
-             if tuple(state[k].shape) != want]
-    if wrong:
-        raise ValueError(f"{where}: the weights do not fit one {n_inputs}-{n_hidden}-1 net "
-                         f"(hidden.weight {shape}): {'; '.join(wrong)}")
-    if not all(bool(torch.isfinite(state[k]).all()) for k in _STATE_KEYS):
-        raise ValueError(f"{where}: the weights hold a missing or infinite value")
-    return n_inputs, n_hidden
-
-
-def _kit_model(obj: dict, where: str) -> MLP:
-    """The ``MLP`` of a file saved by ``save``, after checking every stored field: the sizes it
-    claims are checked, and compared with its tensors, before any net is built."""
-    missing = [k for k in ("n_inputs", "n_hidden", "activation", "task", "state_dict") if k not in obj]
-    if missing:
-        raise ValueError(f"{where}: a saved kit model needs the fields {missing}")
-    n_inputs = _check_size(where, "n_inputs", obj["n_inputs"])
-    n_hidden = _check_size(where, "n_hidden", obj["n_hidden"])
-    for name, choices in (("activation", tuple(ACTIVATIONS)), ("task", TASKS)):
-        if obj[name] not in choices:
-            raise ValueError(f"{where}: {name} {obj[name]!r} is not one of {', '.join(map(repr, choices))}")
-    meta = obj.get("meta", {})
-    if not isinstance(meta, dict):
-        raise ValueError(f"{where}: meta must be a dict, got {type(meta).__name__}")
-    sizes = _state_sizes(obj["state_dict"], where)
-    if sizes != (n_inputs, n_hidden):
-        raise ValueError(f"{where}: the file says n_inputs={n_inputs}, n_hidden={n_hidden}, but its weights "
-                         f"are for {sizes[0]} inputs and {sizes[1]} hidden nodes")
-    model = MLP(n_inputs, n_hidden, obj["activation"], obj["task"])
-    model.load_state_dict(obj["state_dict"])
-    model.meta = dict(meta)
-    return model
-
-
-def from_weights(W1, b1, W2, b2, *, activation: str = "tanh", task: str = "regression") -> MLP:
-    """An ``MLP`` from plain weights in scikit-learn's layout: ``W1`` (n_inputs, n_hidden),
-    ``b1`` (n_hidden,), ``W2`` (n_hidden, 1) or (n_hidden,), ``b2`` (1,) or a scalar."""
-    W1, b1 = np.asarray(W1, dtype=np.float32), np.asarray(b1, dtype=np.float32).reshape(-1)
-    W2, b2 = np.asarray(W2, dtype=np.float32).reshape(-1), np.asarray(b2, dtype=np.float32).reshape(-1)
-    if W1.ndim != 2:
-        raise ValueError(f"W1 must be (n_inputs, n_hidden), got shape {W1.shape}")
-    d, h = W1.shape
-    if b1.shape != (h,) or W2.shape != (h,) or b2.shape != (1,):
-        raise ValueError(f"weights do not fit one {d}-{h}-1 net: b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}")
-    model = MLP(d, h, activation, task)
-    with torch.no_grad():
-        model.hidden.weight.copy_(torch.from_numpy(W1.T.copy()))
-        model.hidden.bias.copy_(torch.from_numpy(b1))
-        model.output.weight.copy_(torch.from_numpy(W2[None, :].copy()))
-        model.output.bias.copy_(torch.from_numpy(b2))
-    return model.eval()
-
-
-def from_sklearn(estimator) -> MLP:
-    """An ``MLP`` with the weights of a fitted scikit-learn ``MLPRegressor`` or binary
-    ``MLPClassifier`` with one hidden layer (activation tanh, logistic or relu)."""
-    coefs = getattr(estimator, "coefs_", None)
-    if coefs is None:
-        raise ValueError("the estimator is not fitted (it has no coefs_)")
-    if len(coefs) != 2 or coefs[1].shape[1] != 1:
-        raise ValueError(f"only one hidden layer and one output are supported, got layers "
-                         f"{[c.shape for c in coefs]}")
-    activation = {"logistic": "sigmoid"}.get(estimator.activation, estimator.activation)
-    task = "binary" if getattr(estimator, "out_activation_", "identity") == "logistic" else "regression"
-    return from_weights(coefs[0], estimator.intercepts_[0], coefs[1], estimator.intercepts_[1],
-                        activation=activation, task=task)
+def __getattr__(name):
+    """``helpers.model.load`` (and the other names in ``_MOVED_TO_MODEL_IO``) are ``helpers.model_io``'s,
+    imported on first use (``model_io`` builds on this module, so it cannot be imported at its top)."""
+    if name in _MOVED_TO_MODEL_IO:
+        from helpers import model_io
+        return getattr(model_io, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,10 +1,9 @@
-"""The network, its deterministic training, batched training, and saving/loading."""
+"""The network, its deterministic training and batched training (saving and loading: test_model_io.py)."""
 import numpy as np
 import pytest
 import torch
 
-from helpers.model import (MLP, DeepMLP, count_parameters, from_sklearn, load, predict, save, train,
-                           train_many, train_module)
+from helpers.model import MLP, DeepMLP, count_parameters, predict, train, train_many, train_module
 from tests.conftest import friedman_like
 
 
@@ -96,49 +95,6 @@ def test_bad_training_input():
         train(np.where(np.eye(100, 10) > 0, np.nan, X), y)
     with pytest.raises(ValueError, match="val_fraction"):
         train(X, y, val_fraction=1.5)
-
-
-def test_save_load_round_trip(tmp_path, trained_net, friedman_data):
-    X = friedman_data[2]
-    names = [f"in{i}" for i in range(10)]
-    path = save(trained_net, tmp_path / "net.pt", feature_names=names, standardizer={"mean": [0.0] * 10})
-    back = load(path, n_inputs=10)
-    assert back.meta["feature_names"] == names
-    np.testing.assert_array_equal(predict(back, X), predict(trained_net, X))
-    with pytest.raises(ValueError, match="10 inputs but the data has 9"):
-        load(path, n_inputs=9)
-    with pytest.raises(ValueError, match="feature names"):
-        save(trained_net, tmp_path / "bad.pt", feature_names=names[:3])
-
-
-def test_load_state_dict_and_npz(tmp_path, trained_net, friedman_data):
-    X = friedman_data[2]
-    torch.save(trained_net.state_dict(), tmp_path / "sd.pt")
-    np.testing.assert_array_equal(predict(load(tmp_path / "sd.pt"), X), predict(trained_net, X))
-    W1 = trained_net.hidden.weight.detach().numpy().T
-    np.savez(tmp_path / "w.npz", W1=W1, b1=trained_net.hidden.bias.detach().numpy(),
-             W2=trained_net.output.weight.detach().numpy().T, b2=trained_net.output.bias.detach().numpy())
-    np.testing.assert_allclose(predict(load(tmp_path / "w.npz"), X), predict(trained_net, X), rtol=1e-6)
-    np.savez(tmp_path / "partial.npz", W1=W1)
-    with pytest.raises(ValueError, match="lacks the arrays"):
-        load(tmp_path / "partial.npz")
-    (tmp_path / "junk.pt").write_text("not a model")
-    with pytest.raises(ValueError, match="not a model saved by torch"):
-        load(tmp_path / "junk.pt")
-    with pytest.raises(ValueError, match="does not exist"):
-        load(tmp_path / "nothing.pt")
-
-
-def test_scikit_learn_mlp_brought_in_predicts_the_same():
-    from sklearn.neural_network import MLPRegressor
-    X, y = friedman_like(300, seed=2)
-    est = MLPRegressor(hidden_layer_sizes=(20,), activation="tanh", max_iter=300, random_state=0).fit(X, y)
-    net = from_sklearn(est)
-    assert net.n_inputs == 10 and net.activation == "tanh"
-    np.testing.assert_allclose(predict(net, X), est.predict(X), rtol=1e-4, atol=1e-3)
-    deep = MLPRegressor(hidden_layer_sizes=(5, 5), max_iter=20, random_state=0).fit(X, y)
-    with pytest.raises(ValueError, match="one hidden layer"):
-        from_sklearn(deep)
 
 
 def test_deep_mlp_trains():
@@ -235,57 +191,3 @@ def test_score_is_r2_or_accuracy_as_scikit_learn_computes_them():
     assert score(reg, X, y) == pytest.approx(r2_score(y, predict(reg, X)))
     label = (y > np.median(y)).astype(float)
     assert score(clf, X, label) == pytest.approx(accuracy_score(label, predict(clf, X) > 0.5))
-
-
-def _kit_file(tmp_path, name="net.pt", **fields):
-    """A file in the kit's model format (as ``save`` writes it) with ``fields`` overriding its own."""
-    from helpers.model import FORMAT
-    net = MLP(10, 20, seed=0)
-    obj = {"format": FORMAT, "n_inputs": 10, "n_hidden": 20, "activation": "tanh", "task": "regression",
-           "meta": {}, "state_dict": net.state_dict(), **fields}
-    torch.save(obj, tmp_path / name)
-    return tmp_path / name
-
-
-def test_a_crafted_kit_file_is_refused_before_any_net_is_built(tmp_path, monkeypatch):
-    """n_hidden 10**9 with small tensors: MLP(10, 10**9) would allocate 40 GB. The sizes are
-    checked, against bounds and the tensors, before anything is built."""
-    import helpers.model as model_module
-    path = _kit_file(tmp_path, n_hidden=10**9)
-
-    def no_net(*args, **kwargs):
-        pytest.fail(f"load built MLP{args} before checking the file")
-    monkeypatch.setattr(model_module, "MLP", no_net)
-    with pytest.raises(ValueError, match=r"net.pt: n_hidden must be an integer from 1 to 100000, got 1000000000"):
-        load(path)
-
-
-@pytest.mark.parametrize("fields, message", [
-    ({"n_hidden": 30}, "the file says n_inputs=10, n_hidden=30, but its weights are for 10 inputs and 20 hidden"),
-    ({"n_inputs": 0}, "n_inputs must be an integer"),
-    ({"n_inputs": True}, "n_inputs must be an integer"),
-    ({"n_hidden": 20.0}, "n_hidden must be an integer"),
-    ({"activation": "gelu"}, "activation 'gelu' is not one of"),
-    ({"task": "multiclass"}, "task 'multiclass' is not one of"),
-    ({"meta": ["x"]}, "meta must be a dict"),
-    ({"state_dict": [1, 2]}, "state_dict must be a dict of tensors"),
-    ({"state_dict": {"hidden.weight": torch.zeros(20, 10)}}, "missing"),
-])
-def test_every_field_of_a_kit_file_is_checked(tmp_path, fields, message):
-    with pytest.raises(ValueError, match=f"^net.pt: .*{message}"):
-        load(_kit_file(tmp_path, **fields))
-
-
-def test_a_state_dict_must_fit_one_net(tmp_path):
-    good = MLP(10, 20, seed=0).state_dict()
-    for edit, message in [({"output.weight": torch.zeros(1, 30)}, r"output.weight \(1, 30\) \(expected \(1, 20\)\)"),
-                          ({"hidden.bias": torch.zeros(7)}, r"hidden.bias \(7,\) \(expected \(20,\)\)"),
-                          ({"hidden.weight": torch.zeros(20)}, "hidden.weight must be 2-D"),
-                          ({"hidden.weight": torch.zeros(20, 10, dtype=torch.long)}, "tensor of floats"),
-                          ({"output.bias": torch.tensor([float("nan")])}, "missing or infinite"),
-                          ({"extra": torch.zeros(1)}, r"unexpected \['extra'\]")]:
-        torch.save({**good, **edit}, tmp_path / "state.pt")
-        with pytest.raises(ValueError, match=f"^state.pt: .*{message}"):
-            load(tmp_path / "state.pt")
-    torch.save(good, tmp_path / "state.pt")
-    assert load(tmp_path / "state.pt").n_hidden == 20
