@@ -38,7 +38,8 @@ from helpers.csvfile import MIN_ROWS, TASKS, did_you_mean  # noqa: F401  (import
 
 __all__ = ["Dataset", "Standardizer", "standardize", "load_dataset", "list_datasets", "DATASETS",
            "make_friedman1", "make_friedman1_binary", "make_linear", "make_correlated",
-           "make_scales", "load_diabetes", "friedman1_signal", "did_you_mean", "TASKS", "MIN_ROWS"]
+           "make_scales", "load_diabetes", "friedman1_signal", "with_held_out", "did_you_mean", "TASKS",
+           "MIN_ROWS"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 N_INPUTS = 10
@@ -733,6 +734,55 @@ def _with_groups(data: Dataset, groups) -> Dataset:
         return data
     base = data.groups if data.groups is not None else {f: [f] for f in data.feature_names}
     return dataclasses.replace(data, groups=csvfile.merge_groups(base, checked))
+
+
+def with_held_out(data: Dataset, path, *, missing: str = "drop", positive=None, sep=None,
+                  decimal=None) -> tuple[Dataset, Dataset]:
+    """Every row of ``data`` to learn from, and the rows of another CSV file held out: the split a
+    user makes when they keep their own test set (the report's ``test_data``).
+
+    The held-out file must have the same target and inputs as ``data``'s file (other columns are
+    ignored); it is read with the same input columns, the same categorical ones and the same
+    groups, whatever its own rows would suggest, and encoded with what ``data``'s rows teach (a
+    category's levels, the fill values of ``missing="impute"``): a level seen only in the held-out
+    rows is all zero, with a note, as in ``Dataset.split``.
+
+    Parameters
+    ----------
+    data : Dataset
+        Read from a CSV file by ``load_dataset`` (not standardised yet).
+    path : str or path-like
+        The held-out CSV file.
+    missing, positive, sep, decimal
+        As for ``load_dataset``, for reading the held-out file.
+
+    Returns
+    -------
+    train, test : Dataset
+        ``data``'s rows, encoded on themselves, and the held-out file's rows, encoded alike.
+    """
+    if data._source is None:
+        raise ValueError("held-out rows from another file (test_data) need the data set to be a CSV file "
+                         f"(read by load_dataset), not {data.name or 'a built-in data set'!r}")
+    table = data._source[0]
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"test_data: no such file {str(path)!r}")
+    other = csvfile.read_csv_table(
+        path, target=table.target, task=table.task, features=table.variables,
+        categorical=[c.name for c in table.columns if c.kind == "categorical"], groups=table.groups,
+        missing=missing, positive=positive, sep=sep, decimal=decimal)
+    kinds = {c.name: c.kind for c in table.columns}
+    differ = [c.name for c in other.columns if kinds.get(c.name) != c.kind]
+    if differ:
+        raise ValueError(f"{path.name}: the column {differ[0]!r} holds {dict(numeric='numbers').get(kinds[differ[0]], 'categories')} "
+                         f"in {data.name} but not in {path.name}")
+    encoding = table.fit(source=f"the rows of {data.name}")
+    encoded = encoding.transform(other)
+    train = _from_table(table, encoding, name=data.name, description=data.description,
+                        also=[f"held-out rows ({path.name}): {note}" for note in encoded.unknown_notes])
+    test = _from_table(other, encoding, name=path.name, encoded=encoded)
+    return train, test
 
 
 def _load_csv(path, *, target, task, n_samples, seed, noise, groups, missing, csv_options, options) -> Dataset:

@@ -183,14 +183,17 @@ class DataSource:
         return _file_problem(value, base_dir)
 
 
-class ModelFile:
-    """The path of a model file, or ``""``: no model (the report trains its own nets)."""
+@dataclass(frozen=True)
+class OptionalFile:
+    """The path of a file, or ``""``: none (``empty_means`` says what happens then)."""
+    what: str
+    empty_means: str
 
     def problem(self, value, base_dir: Path) -> str:
         if value == "":
             return ""
         if not isinstance(value, str):
-            return f"must be the path of a model file, or '' to train nets, {_got(value)}"
+            return f"must be the path of {self.what}, or '' {self.empty_means}, {_got(value)}"
         return _file_problem(value, base_dir)
 
 
@@ -229,7 +232,7 @@ PARAMETERS: dict = {
     "lr": Number(0, 10),
     "measures": MeasureNames(),
     "n_repeats": Integer(1, 1000),
-    "model": ModelFile(),
+    "model": OptionalFile("a model file", "to train nets"),
     "model_inputs": OneOf(MODEL_INPUTS),
     "features": Names("only these are inputs; [] for every column but the target"),
     "exclude": Names("every column but these is an input"),
@@ -239,6 +242,7 @@ PARAMETERS: dict = {
     "positive": Text("the class of a text target that counts as 1; '' for the default"),
     "sep": OneOf(SEPARATORS, empty_means="to detect it"),
     "decimal": OneOf((".", ","), empty_means="to detect it"),
+    "test_data": OptionalFile("a CSV file of held-out rows", "to hold out a random share of the data"),
 }
 """Parameter name -> its rule, one entry per parameter of the report notebook, in its order.
 
@@ -264,6 +268,7 @@ PARAMETERS: dict = {
 | ``positive`` | any string ("" for the default: the second class in sorted order) |
 | ``sep`` | "" (detected) or one of ``helpers.csvfile.SEPARATORS`` |
 | ``decimal`` | "" (detected), "." or "," |
+| ``test_data`` | "" (a random share held out) or an existing file (relative to ``base_dir``) |
 
 Integers are ints (never a bool, never a float such as ``1e29``); numbers are finite.
 """

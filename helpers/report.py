@@ -25,7 +25,7 @@ import pandas as pd
 from helpers import evaluate
 from helpers import importance as imp
 from helpers.data import Dataset, Standardizer, did_you_mean, standardize
-from helpers.model import load, score, train_many
+from helpers.model import score, train_many
 
 DEFAULT_MEASURES = tuple(name for name, spec in imp.REGISTRY.items() if spec.by_default)
 """What a report computes unless told otherwise: every registered measure but the one-hot probe,
@@ -118,7 +118,10 @@ class Fitted:
     ``models`` one per seed (or the one model brought), ``train``/``test`` the data in the
     models' input space (standardised unless a brought model takes raw inputs), ``histories``
     the training curves (empty for a brought model), ``brought`` whether the model was loaded,
-    ``train_kwargs`` the options the nets were trained with (what drop-and-retrain trains with too).
+    ``train_kwargs`` the options the nets were trained with (what drop-and-retrain trains with too),
+    ``model_text`` the model in plain words ("2 12-20-1 tanh nets trained by the kit", "your
+    12-32-16-1 TorchScript net"), ``held_out`` where the held-out rows come from, ``note`` how the
+    inputs were scaled and why.
     """
     models: list
     seeds: list
@@ -130,54 +133,86 @@ class Fitted:
     scaler: Standardizer | None = None
     note: str = ""
     train_kwargs: dict = field(default_factory=dict)
+    model_text: str = ""
+    held_out: str = ""
+    user_held_out: bool = False
 
 
 def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: float = 0.25,
                   model_path: str = "", model_inputs: str = "standardized", activation: str = "tanh",
-                  train_kwargs: dict | None = None) -> Fitted:
-    """Split the data (seeded), and either train ``seeds`` nets (seeds ``seed .. seed + seeds - 1``,
-    inputs standardised with the training rows' statistics) or load the model at ``model_path``.
+                  train_kwargs: dict | None = None, test_data: str = "",
+                  test_options: dict | None = None) -> Fitted:
+    """Split the data, and either train ``seeds`` nets (seeds ``seed .. seed + seeds - 1``, inputs
+    standardised with the training rows' statistics) or load the model at ``model_path``.
+
+    The held-out rows are the user's own file ``test_data`` when given (read like the data, with
+    ``test_options``: ``missing``, ``positive``, ``sep``, ``decimal``; every row of ``data`` is
+    then a training row), else a seeded random ``test_size`` share of ``data``.
 
     A brought model takes standardised inputs when its file carries a standardisation (a model saved
-    by ``helpers.model.save``) or when ``model_inputs="standardized"``, and the raw columns when
-    ``model_inputs="raw"``.
+    by ``helpers.model.save``, an ``.npz`` with ``mean`` and ``std``) or when
+    ``model_inputs="standardized"``, and the raw columns when ``model_inputs="raw"``.
     """
+    from helpers.data import with_held_out
+    from helpers.model_io import read_model
+
     if model_inputs not in ("standardized", "raw"):
         raise ValueError(f"model_inputs must be 'standardized' or 'raw', got {model_inputs!r}")
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
         raise ValueError(f"seeds (the number of nets) must be a positive integer, got {seeds!r}")
-    train_raw, test_raw = data.split(test_size=test_size, seed=seed)
+    if test_data:
+        train_raw, test_raw = with_held_out(data, test_data, **(test_options or {}))
+        held_out = f"the {test_raw.n} rows of your file {Path(test_data).name}"
+    else:
+        train_raw, test_raw = data.split(test_size=test_size, seed=seed)
+        held_out = f"{test_raw.n} rows held out at random (seed {seed})"
     if model_path:
         # the model sees the inputs as the training rows encode them (a category's levels)
-        model = load(model_path, n_inputs=train_raw.d, activation=activation, task=data.task)
-        if getattr(model, "task", data.task) != data.task:
-            raise ValueError(f"the model in {Path(model_path).name} is for a {model.task} task but the data's "
-                             f"target is {data.task}")
-        saved = model.meta.get("standardizer")
-        names = model.meta.get("feature_names")
-        if names is not None and list(names) != train_raw.feature_names:
-            raise ValueError(f"the model in {Path(model_path).name} was saved with the inputs {list(names)}, "
+        brought = read_model(model_path, n_inputs=train_raw.d, activation=activation, task=data.task)
+        name = Path(model_path).name
+        if brought.task is not None and brought.task != data.task:
+            raise ValueError(f"the model in {name} is for a {brought.task} task but the data's target is {data.task}")
+        if brought.feature_names is not None and list(brought.feature_names) != train_raw.feature_names:
+            raise ValueError(f"the model in {name} was saved with the inputs {list(brought.feature_names)}, "
                              f"but the data has {train_raw.feature_names}")
-        if saved is not None:
-            scaler = Standardizer.from_dict(saved)
+        if brought.scaler is not None:
+            scaler = brought.scaler
             train = dataclasses.replace(train_raw, X=scaler.transform(train_raw.X))
             test = dataclasses.replace(test_raw, X=scaler.transform(test_raw.X))
-            note = "the model's own standardisation (saved with it) was applied to the inputs"
+            source = brought.scaling_source or "saved with the model"
+            note = (f"inputs scaled with {source}" if source.startswith("the ") else
+                    f"inputs scaled with the mean and standard deviation {source}")
         elif model_inputs == "standardized":
             train, test, scaler = standardize(train_raw, test_raw)
-            note = "inputs standardised with the training rows' mean and standard deviation"
+            note = ("inputs standardised with the mean and standard deviation of the rows the report learns "
+                    "from (model_inputs='standardized'; give the model's own as mean and std in an .npz, or "
+                    "model_inputs='raw')")
         else:
             train, test, scaler = train_raw, test_raw, None
             note = "the model takes the raw inputs (model_inputs='raw')"
-        return Fitted([model], [seed], train, test, brought=True, scaler=scaler, note=note)
+        described = re.sub(r"^(a|an) ", "", brought.description)
+        return Fitted([brought.model], [seed], train, test, brought=True, scaler=scaler, note=note,
+                      model_text=f"your {described} ({name})", held_out=held_out, user_held_out=bool(test_data))
     train, test, scaler = standardize(train_raw, test_raw)
     kwargs = {"activation": activation, **(train_kwargs or {}), "task": data.task}
     run_seeds = list(range(seed, seed + seeds))
     results = train_many(train.X, train.y, seeds=run_seeds, **kwargs)
+    shape = f"{train.d}-{kwargs.get('n_hidden', 20)}-1 {activation}"
+    text = (f"{len(run_seeds)} {shape} nets trained by the kit, seeds {', '.join(map(str, run_seeds))}"
+            if len(run_seeds) > 1 else f"a {shape} net trained by the kit, seed {run_seeds[0]}")
     return Fitted([r.model for r in results], run_seeds, train, test,
                   [r.history for r in results], [r.best_epoch for r in results], scaler=scaler,
                   note="inputs standardised with the training rows' mean and standard deviation",
-                  train_kwargs=kwargs)
+                  train_kwargs=kwargs, model_text=text, held_out=held_out, user_held_out=bool(test_data))
+
+
+def describe_model(fitted: Fitted) -> str:
+    """The report's sentence on the model, as Markdown (names escaped): what it is, the rows it
+    learnt from, how its inputs were scaled, and where the held-out rows come from."""
+    text = fitted.model_text[:1].upper() + fitted.model_text[1:]
+    rows = "" if fitted.brought else f", on {fitted.train.n} rows"
+    return (f"{escape_markdown(text)}{rows}; {escape_markdown(fitted.note)}. "
+            f"Held out: {escape_markdown(fitted.held_out)}.")
 
 
 def fit_table(fitted: Fitted) -> pd.DataFrame:
@@ -219,6 +254,10 @@ def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int 
         spec = imp.REGISTRY[name]
         if not spec.supports(groups):
             notes.append(f"{name} was skipped: it {spec.group_note}")
+            continue
+        why_not = spec.not_applicable(fitted.models[0])
+        if why_not:
+            notes.append(f"{name} was skipped: {why_not}")
             continue
         if spec.retrains:
             if fitted.brought:
@@ -284,9 +323,13 @@ def caveats(data: Dataset, fitted: Fitted, fit: pd.DataFrame, results: dict) -> 
         out.append(f"Strongly correlated inputs: {listed}{' and more' if len(pairs) > 4 else ''}. Each can stand "
                    "in for the other: drop-and-retrain and permutation may call both unimportant, or split the "
                    "credit; read their importance as a group (grouped or conditional permutation, chapter 7).")
+    if fitted.brought and not fitted.user_held_out:
+        out.append("The held-out rows were drawn at random from the data you gave, and may include rows your model "
+                   "was trained on: its held-out fit and every held-out measure (permutation, the verdict) may then "
+                   "look better than they are. Give the rows it never saw as test_data.")
     score = fit.attrs.get("score", "R^2")
     gap = float((fit["train"] - fit["held_out"]).mean())
-    if gap > 0.1:
+    if gap > 0.1 and not fitted.brought:  # a brought model's training rows are not the report's
         out.append(f"The nets fit the training rows much better than the held-out rows ({score} "
                    f"{fit['train'].mean():.2f} vs {fit['held_out'].mean():.2f}): they may have learnt noise. "
                    "Measures that read the net (weights, gradients) can then credit noise inputs; trust the "
@@ -302,6 +345,9 @@ def caveats(data: Dataset, fitted: Fitted, fit: pd.DataFrame, results: dict) -> 
                    f"times more than {md(small)}). "
                    + ("The kit standardised them before training, so the weight measures are comparable; "
                       "raw weights of a net trained on unscaled inputs would mislead (chapter 2)."
+                      if fitted.scaler is not None and not fitted.brought else
+                      "Your model was given them scaled (see the network section), so its weights are comparable "
+                      "if that is the scaling it was trained with."
                       if fitted.scaler is not None else
                       "The model takes them raw: compare weight-based measures only after scaling by each "
                       "input's spread (weight_sum does) and prefer the measures that read the output."))

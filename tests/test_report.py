@@ -2,6 +2,7 @@
 the user brings, a binary target and 30 inputs."""
 import dataclasses
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -146,3 +147,76 @@ def test_report_notebook_with_a_brought_model_binary_target_and_30_inputs(tmp_pa
     outputs = json.dumps([c.get("outputs") for c in result.notebook.cells])
     assert "sampled" in outputs and "no known truth" in outputs and "logit" in outputs
     assert not (tmp_path / "agreement.csv").exists()
+
+
+def test_a_brought_model_on_the_users_own_held_out_rows_gives_the_users_own_fit(tmp_path):
+    """An analyst trains a scikit-learn MLP on their training file (scaled with their own
+    StandardScaler), exports it as an .npz with the scaler's mean and std, and brings both files:
+    the report's held-out R^2 on test_data is the R^2 they get themselves, and it says which rows
+    and which scaling it used."""
+    from sklearn.metrics import r2_score
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(loc=[10.0, -5.0, 0.0, 100.0], scale=[2.0, 1.0, 0.1, 30.0], size=(400, 4))
+    y = X[:, 0] - 2 * X[:, 1] + 20 * X[:, 2] + 0.3 * rng.normal(size=400)
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"]).round(4).assign(y=y.round(4))
+    frame.iloc[:300].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[300:].to_csv(tmp_path / "test.csv", index=False)
+    train, test = pd.read_csv(tmp_path / "train.csv"), pd.read_csv(tmp_path / "test.csv")
+    scaler = StandardScaler().fit(train[["a", "b", "c", "d"]])
+    net = MLPRegressor(hidden_layer_sizes=(8,), activation="tanh", max_iter=600, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's ConvergenceWarning: the fit is good enough here
+        net.fit(scaler.transform(train[["a", "b", "c", "d"]]), train["y"])
+    np.savez(tmp_path / "net.npz", W1=net.coefs_[0], b1=net.intercepts_[0], W2=net.coefs_[1],
+             b2=net.intercepts_[1], mean=scaler.mean_, std=scaler.scale_)
+    theirs = r2_score(test["y"], net.predict(scaler.transform(test[["a", "b", "c", "d"]])))
+
+    data = load_dataset(tmp_path / "train.csv", target="y")
+    fitted = report.prepare_model(data, model_path=str(tmp_path / "net.npz"), test_data=str(tmp_path / "test.csv"))
+    fit = report.fit_table(fitted)
+    assert fitted.test.n == 100 and fitted.user_held_out
+    assert fit["held_out"].iloc[0] == pytest.approx(theirs, abs=1e-5)
+    text = report.describe_model(fitted).replace("\\", "")  # Markdown escapes off
+    assert "test.csv" in text and "npz" in text and "mean and std" in text.replace("standard deviation", "std")
+    assert not any("may include rows your model was trained on" in c
+                   for c in report.caveats(data, fitted, fit, {}))
+    # without test_data, the report warns that its held-out rows may be training rows
+    again = report.prepare_model(data, model_path=str(tmp_path / "net.npz"))
+    assert any("may include rows your model" in c for c in report.caveats(data, again, report.fit_table(again), {}))
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("task", ["regression", "binary"])
+def test_report_notebook_with_a_torchscript_net_and_the_users_test_data(tmp_path, task):
+    """The asker's situation: their own 4-16-8-1 net as TorchScript, their training and test files.
+    Every measure that applies runs; Garson (one hidden layer only) is skipped saying why; the
+    page describes their net, not the kit's."""
+    import torch
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 4))
+    signal = X[:, 0] - 0.5 * X[:, 1]
+    y = (signal > 0).astype(int) if task == "binary" else signal + 0.1 * rng.normal(size=300)
+    frame = pd.DataFrame(X, columns=["u", "v", "w", "z"]).round(4).assign(target=np.round(y, 4))
+    frame.iloc[:200].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[200:].to_csv(tmp_path / "test.csv", index=False)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 8), torch.nn.Tanh(),
+                              torch.nn.Linear(8, 1))
+    torch.jit.script(net).save(str(tmp_path / "net.pt"))
+    measures = ["weight_sum", "garson", "olden", "gradient", "integrated_gradients", "permutation", "shapley"]
+    result = execute(KIT_ROOT / "notebooks" / "report.ipynb", tmp_path / "out.ipynb", cwd=tmp_path, timeout=300,
+                     parameters={"dataset": "train.csv", "target": "target", "model": "net.pt", "model_inputs": "raw",
+                                 "test_data": "test.csv", "measures": measures, "n_repeats": 3})
+    assert result.ok, result.error
+    table = pd.read_csv(tmp_path / "importance.csv")
+    assert set(table["method"]) == set(measures) - {"garson"} and len(table) == 4 * (len(measures) - 1)
+    outputs = json.dumps([c.get("outputs") for c in result.notebook.cells]).replace("\\\\", "")  # escapes off
+    assert "4-16-8-1 TorchScript net" in outputs and "test.csv" in outputs
+    assert "garson was skipped" in outputs and "2 hidden layers" in outputs
+    assert "trained by the kit" not in outputs and "may include rows your model" not in outputs
+    fit = [o for c in result.notebook.cells for o in c.get("outputs", []) if "held_out" in str(o.get("data", {}))]
+    assert fit, "the fit table is shown"
