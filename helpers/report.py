@@ -121,7 +121,8 @@ class Fitted:
     ``train_kwargs`` the options the nets were trained with (what drop-and-retrain trains with too),
     ``model_text`` the model in plain words ("2 12-20-1 tanh nets trained by the kit", "your
     12-32-16-1 TorchScript net"), ``held_out`` where the held-out rows come from, ``note`` how the
-    inputs were scaled and why.
+    inputs were scaled and why, ``retrain_shape`` for a brought net of one hidden layer whose
+    activation is known, the kit's training options for a net of its shape (drop-and-retrain).
     """
     models: list
     seeds: list
@@ -136,6 +137,7 @@ class Fitted:
     model_text: str = ""
     held_out: str = ""
     user_held_out: bool = False
+    retrain_shape: dict | None = None
 
 
 def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: float = 0.25,
@@ -191,8 +193,12 @@ def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: fl
             train, test, scaler = train_raw, test_raw, None
             note = "the model takes the raw inputs (model_inputs='raw')"
         described = re.sub(r"^(a|an) ", "", brought.description)
+        layers = brought.layers or []
+        shape = ({**(train_kwargs or {}), "n_hidden": layers[1], "activation": brought.activation}
+                 if len(layers) == 3 and brought.activation in ("tanh", "sigmoid", "relu") else None)
         return Fitted([brought.model], [seed], train, test, brought=True, scaler=scaler, note=note,
-                      model_text=f"your {described} ({name})", held_out=held_out, user_held_out=bool(test_data))
+                      model_text=f"your {described} ({name})", held_out=held_out, user_held_out=bool(test_data),
+                      retrain_shape=shape)
     train, test, scaler = standardize(train_raw, test_raw)
     kwargs = {"activation": activation, **(train_kwargs or {}), "task": data.task}
     run_seeds = list(range(seed, seed + seeds))
@@ -261,8 +267,17 @@ def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int 
             continue
         if spec.retrains:
             if fitted.brought:
-                notes.append(f"{name} (drop and retrain) was skipped: it trains new nets, so it says nothing "
-                             "about the model you brought")
+                shape = fitted.retrain_shape
+                if shape is None:
+                    notes.append(f"{name} (drop and retrain) was skipped: it trains new nets, and the kit's "
+                                 "own nets cannot take the shape of the model you brought")
+                    continue
+                # the kit's own net of the brought model's shape, trained with and without each input
+                notes.append(f"{name} (drop and retrain) trained the kit's own {train.d}-{shape['n_hidden']}-1 "
+                             f"{shape['activation']} nets, of your model's shape, with and without each input: "
+                             "it speaks of the data, not of your model's weights")
+                results[name] = imp.compute(name, None, **data, seeds=fitted.seeds,
+                                            train_kwargs={**shape, "task": train.task})
                 continue
             # the run's nets are the baselines, trained with the same options: only the nets
             # without each input are trained here
