@@ -40,6 +40,7 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/speed.py --out bench/RESULTS.md
 	$(BIN)/python bench/report_time.py --out bench/RESULTS.md
+	$(BIN)/python bench/calibration.py --out bench/RESULTS.md
 
 clean:
 	rm -rf reports site .pytest_cache build *.egg-info
