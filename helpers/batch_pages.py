@@ -81,9 +81,10 @@ def collect(plan, out: Path, statuses: list[dict]):
     for run, status in zip(plan.runs, statuses):
         base = {"run_id": run.run_id, "status": status["status"],
                 **{k: _cell(run.params.get(k)) for k in param_keys}}
-        rows.append({**base, "duration": status.get("duration"), "error": status.get("error") or "",
-                     "skipped": bool(status.get("skipped")), "hint": status.get("hint") or ""})
         run_dir = out / "runs" / run.run_id
+        rows.append({**base, "duration": status.get("duration"), "error": status.get("error") or "",
+                     "skipped": bool(status.get("skipped")), "hint": status.get("hint") or "",
+                     "matters": _matters(run_dir) if status["status"] == "ok" else ""})
         table = None
         if status["status"] == "ok" and (run_dir / "importance.csv").is_file():
             table = pd.read_csv(run_dir / "importance.csv")
@@ -97,6 +98,36 @@ def collect(plan, out: Path, statuses: list[dict]):
     if agreement is not None:
         agreement = agreement[list(base) + [c for c in agreement.columns if c not in base]]
     return summary, agreement, pd.DataFrame(rows), param_keys
+
+
+def _matters(run_dir: Path) -> str:
+    """The inputs a run's verdict (``verdict.csv``) says matter, most important first; "" when it
+    has no verdict, "none" when nothing matters."""
+    import pandas as pd
+
+    path = run_dir / "verdict.csv"
+    if not path.is_file():
+        return ""
+    table = pd.read_csv(path, keep_default_na=False)
+    names = table[table["verdict"] == "matters"].sort_values("rank")["feature"].astype(str).tolist()
+    return ", ".join(names) if names else "none"
+
+
+def collect_verdicts(plan, out: Path, statuses: list[dict]):
+    """Every ok run's ``verdict.csv`` with the run's id, status and parameters as columns (one row
+    per run x input), or None when no run has one."""
+    import pandas as pd
+
+    param_keys = list(dict.fromkeys(k for run in plan.runs for k in run.params))
+    frames = []
+    for run, status in zip(plan.runs, statuses):
+        path = Path(out) / "runs" / run.run_id / "verdict.csv"
+        if status["status"] == "ok" and path.is_file():
+            base = {"run_id": run.run_id, "status": status["status"],
+                    **{k: _cell(run.params.get(k)) for k in param_keys}}
+            table = pd.read_csv(path, keep_default_na=False)
+            frames.append(table.assign(**base)[list(base) + list(table.columns)])
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 def _group_keys(plan, param_keys: list[str]) -> list[str]:
@@ -229,6 +260,7 @@ _INDEX = """{% extends "base.html.j2" %}
 <h1>{{ title }}</h1>
 <p>{{ runs|length }} run{{ "s" if runs|length != 1 else "" }}: {{ counts|join(", ") }}.
 Every number is in <a href="summary.csv">summary.csv</a> (one row per run, measure and input)
+{%- if has_verdicts %}, every verdict in <a href="verdict.csv">verdict.csv</a> (one row per run and input){% endif %}
 {%- if has_agreement %}, agreement with the truth in <a href="agreement.csv">agreement.csv</a>{% endif %}.</p>
 {% if failed %}
 <h2 id="failed">Failed runs</h2>
@@ -250,11 +282,11 @@ Every number is in <a href="summary.csv">summary.csv</a> (one row per run, measu
 {% endif %}
 <h2 id="runs">Runs</h2>
 <table>
-<thead><tr><th>run</th>{% for key in param_keys %}<th>{{ key }}</th>{% endfor %}<th>status</th><th>time (s)</th><th>message</th></tr></thead>
+<thead><tr><th>run</th>{% for key in param_keys %}<th>{{ key }}</th>{% endfor %}<th>status</th><th>time (s)</th><th>inputs that matter</th><th>message</th></tr></thead>
 <tbody>
 {% for run in runs %}
 <tr class="{{ run.css }}"><td>{{ run_link(run) }}</td>{% for value in run.cells %}<td>{{ value }}</td>{% endfor -%}
-<td class="{{ run.css }}">{{ run.status }}</td><td class="num">{{ run.time }}</td><td class="message">{{ run.message }}</td></tr>
+<td class="{{ run.css }}">{{ run.status }}</td><td class="num">{{ run.time }}</td><td>{{ run.matters }}</td><td class="message">{{ run.message }}</td></tr>
 {% endfor %}
 </tbody>
 </table>
@@ -427,6 +459,7 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
                      "href": f"runs/{_segment(run_id)}/{PAGE}" if has_page else "",
                      "css": status if status in STATUSES else "failed",
                      "cells": [row.get(k) for k in param_keys],
+                     "matters": "" if _is_missing(row.get("matters")) else str(row.get("matters")),
                      "time": "" if _is_missing(duration) else f"{float(duration):.1f}"})
     known = [f"{sum(r['status'] == s for r in runs)} {s}" for s in STATUSES
              if s != "interrupted" or any(r["status"] == s for r in runs)]
@@ -448,6 +481,7 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
                    failed=[r for r in runs if r["css"] == "failed"],
                    interrupted=[r for r in runs if r["status"] == "interrupted"],
                    has_agreement=agreement is not None, figures=shown,
+                   has_verdicts=(out / "verdict.csv").is_file(),
                    agreement_columns=agreement_columns, agreement_rows=agreement_rows)
     path = out / "index.html"
     _write_atomically(path, page)
@@ -463,11 +497,16 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def write_outputs(plan, out, statuses: list[dict], title: str) -> Path:
-    """Write ``summary.csv``, ``agreement.csv`` (removed when no run has one) and ``index.html``
-    for the runs of ``plan``; returns the index's path."""
+    """Write ``summary.csv``, ``verdict.csv`` and ``agreement.csv`` (each removed when no run has
+    one) and ``index.html`` for the runs of ``plan``; returns the index's path."""
     out = Path(out)
     summary, agreement, runs_table, param_keys = collect(plan, out, statuses)
     _write_atomically(out / "summary.csv", summary.to_csv(index=False))
+    verdicts = collect_verdicts(plan, out, statuses)
+    if verdicts is not None:
+        _write_atomically(out / "verdict.csv", verdicts.to_csv(index=False))
+    elif (out / "verdict.csv").exists():
+        (out / "verdict.csv").unlink()
     if agreement is not None:
         _write_atomically(out / "agreement.csv", agreement.to_csv(index=False))
     elif (out / "agreement.csv").exists():

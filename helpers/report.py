@@ -8,6 +8,8 @@ tested like the rest of the kit and the notebook stays a readable page.
 - ``fit_table``, ``caveats``: how well the nets fit, and plain-language warnings that fire when
   they apply.
 - ``importance_table``, ``agreement_table``: the tidy tables a batch collects.
+- ``judge``, ``answer``, ``ranked_table``: the verdict (``helpers.verdict``) and the answer in
+  plain words that opens the report.
 - ``escape_markdown``, ``markdown_code``, ``describe_data``: whatever a user gives (file and
   column names, the target, messages) put into the page's Markdown as text, never markup.
 """
@@ -290,6 +292,40 @@ def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int 
             notes.append(f"{name}: {per_net[0].info['note']}")
         results[name] = per_net[0] if len(per_net) == 1 else evaluate.combine_seeds(per_net, method=name)
     return results, notes
+
+
+def judge(fitted: Fitted, *, n_repeats: int = 10, seed: int = 0):
+    """The run's verdict (``helpers.verdict.decide``): every net of the run on the held-out rows,
+    per original variable, with the training rows for the linear model and the constant one."""
+    from helpers import verdict
+
+    train, test = fitted.train, fitted.test
+    return verdict.decide(fitted.models, test.X, test.y, task=train.task, feature_names=train.feature_names,
+                          groups=train.groups, X_train=train.X, y_train=train.y, n_repeats=n_repeats, seed=seed)
+
+
+def answer(verdict) -> str:
+    """The answer that opens the report, as Markdown (names escaped): the verdict in plain words,
+    the warnings that change how to read it, and how it was decided."""
+    flags = [f"**Warning:** {escape_markdown(reason)}" for reason in verdict.reasons]
+    how = (f"Decided from the held-out loss increase when each input is shuffled: an input **matters** "
+           f"when, with {verdict.level:.0%} confidence, shuffling it costs more than "
+           f"{verdict.threshold_share:.0%} of the held-out loss; it **does not matter** when its whole "
+           f"interval lies within {verdict.threshold_share:.0%} of the loss either way; otherwise it is "
+           f"**unclear**.")
+    return "\n\n".join([f"### {escape_markdown(verdict.summary())}", *flags, how])
+
+
+def ranked_table(verdict, results: dict) -> pd.DataFrame:
+    """The one ranked table: inputs in rows, the verdict, its interval, and the consensus rank of
+    the other measures (each input's median rank over them)."""
+    from helpers.verdict import consensus
+
+    table = verdict.table.set_index("feature")[["verdict", "importance", "low", "high", "rank", "group", "note"]]
+    if results:
+        ranks = consensus(results, verdict).set_index("feature")["consensus_rank"]
+        table.insert(5, "consensus_rank", ranks.reindex(table.index))
+    return table.sort_values("rank")
 
 
 def importance_table(results: dict) -> pd.DataFrame:

@@ -113,3 +113,23 @@ def test_a_bad_config_as_a_user_runs_it(tmp_path):
     assert "'shapely'" in result.stderr and "did you mean 'shapley'" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_each_run_has_a_verdict_and_the_index_says_what_matters(small_batch):
+    """verdict.csv per run (feature, verdict, importance, low, high, rank, group), the same rows
+    in the batch's verdict.csv, and the index names the inputs that matter in each run."""
+    columns = ["feature", "verdict", "importance", "low", "high", "rank", "group"]
+    for run_id in GOOD:
+        verdict = pd.read_csv(small_batch.out / "runs" / run_id / "verdict.csv")
+        assert list(verdict.columns) == columns
+        assert set(verdict["verdict"]) <= {"matters", "does not matter", "unclear"}
+        assert (verdict["low"] <= verdict["importance"]).all() and (verdict["importance"] <= verdict["high"]).all()
+        assert sorted(verdict["rank"]) == list(range(1, 11))
+        # friedman1's x4, the strongest input, matters even in this quick run; its noise inputs never do
+        assert verdict.set_index("feature").loc["x4", "verdict"] == "matters"
+        assert not (verdict.set_index("feature").loc[["x6", "x7", "x8", "x9", "x10"], "verdict"] == "matters").any()
+    everything = pd.read_csv(small_batch.out / "verdict.csv")
+    assert set(everything["run_id"]) == set(GOOD) and len(everything) == 2 * 10
+    page = (small_batch.out / "index.html").read_text()
+    assert "inputs that matter" in page and 'href="verdict.csv"' in page
+    assert re.search(r"<td>x4(, x\d+)*</td>|<td>(x\d+, )+x4(, x\d+)*</td>", page), "the index names what matters"
