@@ -281,6 +281,7 @@ Every number is in <a href="summary.csv">summary.csv</a> (one row per run, measu
 </ul>
 {% endif %}
 <h2 id="runs">Runs</h2>
+{% if shared %}<p class="note">Every run: {% for key, value in shared %}{{ key }} <code>{{ value }}</code>{{ "; " if not loop.last else "." }}{% endfor %}</p>{% endif %}
 <table>
 <thead><tr><th>run</th>{% for key in param_keys %}<th>{{ key }}</th>{% endfor %}<th>status</th><th>time (s)</th><th>inputs that matter</th><th>message</th></tr></thead>
 <tbody>
@@ -441,8 +442,14 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
     left one.
     """
     out = Path(out)
+    records = runs_table.to_dict("records")
+    # the table shows what differs between runs; what every run shares is said once above it
+    varying = [k for k in param_keys if len({_cell(r.get(k)) for r in records}) > 1] if len(records) > 1 else []
+    shared = [(k, _cell(records[0].get(k))) for k in param_keys if k not in varying and records
+              and _cell(records[0].get(k)) != ""]
+    param_keys = varying
     runs = []
-    for row in runs_table.to_dict("records"):
+    for row in records:
         status = str(row["status"])
         run_id = str(row["run_id"])
         has_page = (out / "runs" / run_id / PAGE).is_file()
@@ -477,7 +484,7 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
 
     shown = [{"caption": caption, "src": _DataURI(f"data:image/png;base64,{png}")}
              for caption, png in figures if isinstance(png, str) and _B64.fullmatch(png)]
-    page = _render("index.html.j2", title=title, runs=runs, counts=counts, param_keys=list(param_keys),
+    page = _render("index.html.j2", title=title, runs=runs, counts=counts, param_keys=list(param_keys), shared=shared,
                    failed=[r for r in runs if r["css"] == "failed"],
                    interrupted=[r for r in runs if r["status"] == "interrupted"],
                    has_agreement=agreement is not None, figures=shown,
