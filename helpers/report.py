@@ -390,18 +390,14 @@ def caveats(data: Dataset, fitted: Fitted, fit: pd.DataFrame, results: dict) -> 
                    "predicts badly says little about the data.")
     std = data.X.std(axis=0)
     positive = std[std > 0]
-    if len(positive) > 1 and positive.max() / positive.min() > SCALE_RATIO_LIMIT:
+    # different scales only matter to a model given its inputs raw: the kit standardises them, and a
+    # brought model with its own scaling gets that
+    if fitted.scaler is None and len(positive) > 1 and positive.max() / positive.min() > SCALE_RATIO_LIMIT:
         big, small = data.feature_names[int(np.argmax(std))], data.feature_names[int(np.argmin(np.where(std > 0, std, np.inf)))]
         out.append(f"The raw inputs are on very different scales ({md(big)} varies {positive.max() / positive.min():,.0f} "
-                   f"times more than {md(small)}). "
-                   + ("The kit standardised them before training, so the weight measures are comparable; "
-                      "raw weights of a net trained on unscaled inputs would mislead (chapter 2)."
-                      if fitted.scaler is not None and not fitted.brought else
-                      "Your model was given them scaled (see the network section), so its weights are comparable "
-                      "if that is the scaling it was trained with."
-                      if fitted.scaler is not None else
-                      "The model takes them raw: compare weight-based measures only after scaling by each "
-                      "input's spread (weight_sum does) and prefer the measures that read the output."))
+                   f"times more than {md(small)}), and the model takes them raw: compare weight-based measures only "
+                   "after scaling by each input's spread (weight_sum does) and prefer the measures that read the "
+                   "output (chapter 2).")
     constant = [f for f, s in zip(data.feature_names, std) if s == 0]
     if constant:
         out.append(f"Constant inputs ({', '.join(map(md, constant))}): their importance is zero by definition.")
