@@ -4,6 +4,7 @@ never markup: the escaping of helpers.report, and a hostile CSV run through the 
 Pages are *parsed* (``html.parser``), not searched for strings: a page is safe when it has no
 element a browser would run, and the hostile names are there as the reader's text.
 """
+import dataclasses
 import json
 from html.parser import HTMLParser
 
@@ -132,6 +133,7 @@ def test_caveats_escape_the_names_they_list():
     from helpers.data import Dataset
     data = Dataset(frame[names].to_numpy(), frame["y"].to_numpy(), names, "y", "regression", None, "", "hostile")
     fitted = report.prepare_model(data, seed=0, train_kwargs={"epochs": 20})
+    fitted = dataclasses.replace(fitted, scaler=None, brought=True)  # a model given raw inputs: the scales caveat too
     found = report.caveats(data, fitted, report.fit_table(fitted), {})
     page = Page(markdown2html_mistune("\n".join(f"- {c}" for c in found)))
     assert not page.unsafe() and {tag for tag, _ in page.elements} <= {"ul", "li", "p"}
@@ -208,4 +210,5 @@ def test_a_hostile_csv_reaches_every_page_as_text(hostile_batch):
     assert status["failed"] == "failed", status
     if status["trained"] == "ok":  # the caveats list the names too
         assert f"Strongly correlated inputs: {HOSTILE_COLUMNS[0]} and {HOSTILE_COLUMNS[1]}" in trained.text
-        assert f"({HOSTILE_COLUMNS[2]} varies" in trained.text
+    if status["brought"] == "ok":  # the model takes the raw inputs: the scales caveat names them
+        assert f"({HOSTILE_COLUMNS[2]} varies" in brought.text
