@@ -17,6 +17,10 @@ import seaborn as sns
 from helpers._base import Importance
 
 DPI = 72
+ANNOTATION_PT = 8
+"""The smallest text a figure holds (heatmap annotations): readable at the figures' size."""
+MAX_BARS = 40
+"""More bars than this in one chart and ``importance_bars`` draws one facet per measure."""
 
 
 def setup(dpi: int = DPI) -> None:
@@ -37,7 +41,10 @@ def importance_bars(importance: Importance | Sequence[Importance], *, normalize:
     """Bars of one or several measures, with error bars (one std) where a measure has a spread.
 
     Several measures are drawn side by side per feature; ``normalize`` scales each so that its
-    absolute values sum to 1. ``truth`` (normalised the same way) is drawn as black ticks.
+    absolute values sum to 1. ``truth`` (normalised the same way) is drawn as black ticks. The
+    legend sits beside the axes, off the bars. With more than ``MAX_BARS`` bars (and no ``ax``
+    given), each measure gets a facet of its own, one above the other; the axes are then returned
+    as an array.
     """
     items = [importance] if isinstance(importance, Importance) else list(importance)
     if not items:
@@ -45,10 +52,26 @@ def importance_bars(importance: Importance | Sequence[Importance], *, normalize:
     if normalize:
         items = [i.normalized() for i in items]
     features = items[0].feature_names
-    ax = _ax(ax, (max(5, 0.55 * len(features) * max(1, len(items) ** 0.5)), 3.2))
+    if ax is None and len(items) > 1 and len(items) * len(features) > MAX_BARS:
+        width = max(5, 0.45 * len(features))
+        fig, axes = plt.subplots(len(items), 1, figsize=(width, 1.9 * len(items)), sharex=True)
+        for k, (item, sub) in enumerate(zip(items, axes)):
+            _bars(sub, [item], features, normalize, truth, colours=[sns.color_palette("deep", len(items))[k]],
+                  show_ticks=k == len(items) - 1)
+            sub.set_title(item.method, fontsize="small", loc="left")
+        if title:
+            fig.suptitle(title, fontsize="medium")
+        return axes
+    ax = _ax(ax, (max(5, 0.55 * len(features) * max(1, len(items) ** 0.5)) + 1.5, 3.2))
+    _bars(ax, items, features, normalize, truth, colours=sns.color_palette("deep", len(items)))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _bars(ax, items, features, normalize, truth, *, colours, show_ticks: bool = True):
     width = 0.8 / len(items)
     x = np.arange(len(features))
-    colours = sns.color_palette("deep", len(items))
     for k, (item, colour) in enumerate(zip(items, colours)):
         values = item.values.reindex(features).to_numpy(dtype=float)
         err = None if item.std is None else item.std.reindex(features).to_numpy(dtype=float)
@@ -58,14 +81,13 @@ def importance_bars(importance: Importance | Sequence[Importance], *, normalize:
         t = truth.reindex(features).abs().astype(float)
         t = t / t.sum() if normalize and t.sum() > 0 else t
         ax.scatter(x, t.to_numpy(), marker="_", s=300, color="black", zorder=3, label="truth")
-    ax.set_xticks(x, features, rotation=45 if len(features) > 8 else 0, ha="right" if len(features) > 8 else "center")
+    if show_ticks:
+        ax.set_xticks(x, features, rotation=45 if len(features) > 8 else 0,
+                      ha="right" if len(features) > 8 else "center")
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_ylabel("importance" + (" (normalised)" if normalize else ""))
     if len(items) > 1 or truth is not None:
-        ax.legend(fontsize="small", ncol=min(4, len(items) + (truth is not None)))
-    if title:
-        ax.set_title(title)
-    return ax
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
 
 def compare_measures(importances: Sequence[Importance], *, ax=None, title: str | None = None,
@@ -76,9 +98,9 @@ def compare_measures(importances: Sequence[Importance], *, ax=None, title: str |
     if truth is not None:
         t = truth.reindex(table.index).abs().astype(float)
         table.insert(0, "truth", t / t.sum() if t.sum() > 0 else t)
-    ax = _ax(ax, (1.4 + 0.8 * table.shape[1], 1.6 + 0.3 * table.shape[0]))
+    ax = _ax(ax, (1.6 + 0.9 * table.shape[1], 1.8 + 0.34 * table.shape[0]))
     sns.heatmap(table, annot=table.shape[0] <= 15, fmt=".2f", cmap="Blues", cbar=False, ax=ax,
-                annot_kws={"fontsize": 7}, yticklabels=True)
+                annot_kws={"fontsize": ANNOTATION_PT}, yticklabels=True)
     ax.set_xticklabels(ax.get_xticklabels(), rotation=35, ha="right")
     ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
     ax.set_ylabel("")
@@ -90,9 +112,9 @@ def correlation_heatmap(X, feature_names: Sequence[str], *, ax=None, title: str 
     """Pearson correlations between inputs, annotated when there are few."""
     corr = pd.DataFrame(np.asarray(X), columns=list(feature_names)).corr()
     d = len(feature_names)
-    ax = _ax(ax, (1.2 + 0.4 * d, 0.9 + 0.36 * d))
+    ax = _ax(ax, (1.4 + 0.48 * d, 1.1 + 0.44 * d))
     sns.heatmap(corr, vmin=-1, vmax=1, center=0, cmap="vlag", annot=d <= 12, fmt=".1f",
-                annot_kws={"fontsize": 7}, square=True, cbar=d > 12, ax=ax)
+                annot_kws={"fontsize": ANNOTATION_PT}, square=True, cbar=d > 12, ax=ax)
     ax.set_title(title)
     return ax
 
