@@ -30,12 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the kit
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ (also when the tests import this file)
 
 from helpers.model import train_many  # noqa: E402
 from helpers.verdict import DEFAULT_THRESHOLD, decide  # noqa: E402
+from results_file import write_section  # noqa: E402
 
-START, END = "<!-- calibration:start -->", "<!-- calibration:end -->"
 NAMES = [f"x{i}" for i in range(1, 11)]
 REAL, NOISE = NAMES[:5], NAMES[5:]
 WELL_ABOVE = 3.0   # "well above the threshold": a true worth of at least this many tau
@@ -167,8 +168,7 @@ def main(argv=None) -> int:
 
     bands = [(-np.inf, 1.0, "below tau"), (1.0, WELL_ABOVE, f"1 to {WELL_ABOVE:g} tau"),
              (WELL_ABOVE, 10.0, f"{WELL_ABOVE:g} to 10 tau"), (10.0, np.inf, "10 tau and more")]
-    lines = [START,
-             f"Measured {dt.date.today()} on {platform.machine()}, Python {platform.python_version()}: "
+    lines = [f"Measured {dt.date.today()} on {platform.machine()}, Python {platform.python_version()}: "
              f"`python bench/calibration.py` (seed {args.seed}). {args.sets} data sets per scenario, each with its "
              f"own 10-20-1 tanh net (750 training rows, 250 held out, default training); `decide` with "
              f"threshold {args.threshold:g} of the held-out loss, {args.level:.0%} intervals, {args.repeats} repeats. "
@@ -198,16 +198,8 @@ def main(argv=None) -> int:
     lines += ["", "The same intervals judged at other thresholds (a real input is *well above* at 3 tau of that "
               "threshold; the last column is a fixed bar, 5% of the loss):", ""] + sweep(signal, null)
     lines += ["", f"Time: training {t_train + t_train0:.0f} s, verdicts {t_decide + t_decide0:.0f} s "
-              f"({2 * args.sets} data sets). Goals {'all met' if ok else 'NOT all met'}.", END]
-    block = "\n".join(lines)
-    out = Path(args.out)
-    text = out.read_text() if out.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## Calibration of the verdict (`make bench`)\n\n" + block + "\n"
-    out.write_text(text)
+              f"({2 * args.sets} data sets). Goals {'all met' if ok else 'NOT all met'}."]
+    block = write_section(args.out, "calibration", "\n".join(lines), "Calibration of the verdict (`make bench`)")
     print(block)
     return 0 if ok else 1
 

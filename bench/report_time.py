@@ -18,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_file import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-START, END = "<!-- report:start -->", "<!-- report:end -->"
 
 
 def main(argv=None) -> int:
@@ -38,8 +39,7 @@ def main(argv=None) -> int:
             info = json.loads(status.read_text())
             runs.append((info["run_id"], info["status"], info["duration"]))
     print(done.stdout[-2000:], file=sys.stderr)
-    lines = [START,
-             f"Measured {dt.date.today()} on {platform.machine()} with {jobs} cores, Python "
+    lines = [f"Measured {dt.date.today()} on {platform.machine()} with {jobs} cores, Python "
              f"{platform.python_version()}: `python -m helpers.batch {Path(args.config).name} --jobs {jobs}` "
              f"(the default batch of `make report`, after setup).", "",
              f"**Whole batch: {wall:.0f} s** for {len(runs)} runs (goal: under 120 s). "
@@ -49,16 +49,7 @@ def main(argv=None) -> int:
     lines += [f"| {run_id} | {status} | {duration:.1f} s |" for run_id, status, duration in runs]
     if runs:
         lines += ["", f"Slowest single run {max(r[2] for r in runs):.1f} s (goal: under 20 s)."]
-    lines.append(END)
-    block = "\n".join(lines)
-    out = Path(args.out)
-    text = out.read_text() if out.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## Time of the reports (`make bench`)\n\n" + block + "\n"
-    out.write_text(text)
+    block = write_section(args.out, "report", "\n".join(lines), "Time of the reports (`make bench`)")
     print(block)
     return done.returncode
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from results_file import write_section  # noqa: E402  (bench/, the script's own folder)
 
 from helpers import importance as imp  # noqa: E402
 from helpers.data import load_dataset, standardize  # noqa: E402
@@ -120,26 +121,14 @@ def main(argv=None):
 
 
 def write(path: Path, rows):
-    text = path.read_text() if path.exists() else ""
-    marker_start, marker_end = "<!-- speed:start -->", "<!-- speed:end -->"
-    table = [marker_start,
-             f"Measured {dt.date.today()} on {platform.machine()}, Python {platform.python_version()}, "
+    table = [f"Measured {dt.date.today()} on {platform.machine()}, Python {platform.python_version()}, "
              f"torch {torch.__version__}, {torch.get_num_threads()} threads; a 10-20-1 tanh net on "
              "friedman1, 5000 rows; best of 1-3 runs.", "",
              "| measure | anchor | anchor time | kit time | anchor / kit | goal |",
              "| --- | --- | ---: | ---: | ---: | ---: |"]
     for name, anchor_name, anchor, kit, ratio, goal in rows:
         table.append(f"| {name} | {anchor_name} | {anchor:.3f} s | {kit:.4f} s | {ratio:.1f}x | {goal:g}x |")
-    table.append(marker_end)
-    block = "\n".join(table)
-    if marker_start in text and marker_end in text:
-        head, rest = text.split(marker_start, 1)
-        tail = rest.split(marker_end, 1)[1]
-        text = head + block + tail
-    else:
-        text = "# Benchmark results\n\n## Speed of the measures (`make bench`)\n\n" + block + "\n" + text
-    path.write_text(text)
-
+    write_section(path, "speed", "\n".join(table), "Speed of the measures (`make bench`)")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,6 +13,8 @@ import pandas as pd
 import torch
 from torch import nn
 
+from helpers.csvfile import did_you_mean
+
 
 @dataclass
 class Importance:
@@ -200,7 +202,7 @@ def check_groups(groups, feature_names: Sequence[str], *, partition: bool = True
         if unknown:
             shown = names if len(names) <= 20 else names[:20] + ["..."]
             raise ValueError(f"group {label!r} names {unknown[0]!r}, which is not one of the features "
-                             f"{shown}{_did_you_mean(unknown[0], names)}")
+                             f"{shown}{did_you_mean(unknown[0], names)}")
         cols = [position[str(m)] for m in members]
         if len(set(cols)) != len(cols):
             raise ValueError(f"group {label!r} names a feature twice: {list(members)!r}")
@@ -228,16 +230,6 @@ def check_groups(groups, feature_names: Sequence[str], *, partition: bool = True
                              "rename the group or put the column in it")
         out[f] = [j]
     return out
-
-
-def _did_you_mean(word: str, choices) -> str:
-    try:
-        from helpers.data import did_you_mean
-    except ImportError:  # pragma: no cover - the data module being reorganised
-        import difflib
-        close = difflib.get_close_matches(word, list(choices), n=1)
-        return f"; did you mean {close[0]!r}?" if close else ""
-    return did_you_mean(word, choices)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -403,7 +404,7 @@ def _first_line(err) -> str:
 
 
 def run_batch(plan: Plan, out, *, jobs: int | None = None, force: bool = False, timeout: float = RUN_TIMEOUT,
-              scheduler: str | None = None, cluster: str | None = None, echo=print,
+              scheduler: str | None = None, cluster: str | None = None, echo=None,
               progress: bool | None = None) -> list[dict]:
     """Run every run of ``plan`` not already done; returns one status per run, in plan order.
 
@@ -412,6 +413,7 @@ def run_batch(plan: Plan, out, *, jobs: int | None = None, force: bool = False, 
     ``Interrupted`` on Ctrl-C or SIGTERM, after cancelling the queued runs and stopping the
     running kernels; the runs that finished are kept.
     """
+    echo = echo or functools.partial(print, flush=True)  # one whole line per run, also into a log file
     out = Path(out)
     runs_dir = out / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -436,7 +438,7 @@ def run_batch(plan: Plan, out, *, jobs: int | None = None, force: bool = False, 
 
     show_bar = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(todo), desc="runs", unit="run", file=sys.stderr, dynamic_ncols=True, disable=not show_bar)
-    say = bar.write if show_bar else (lambda line: echo(line, flush=True) if echo is print else echo(line))
+    say = bar.write if show_bar else echo
     notebook = plan.notebook.read_bytes()
     contents: dict[Path, bytes] = {}
     distributed = scheduler is not None or cluster is not None

@@ -822,31 +822,19 @@ def _describe(table: csvfile.CsvTable, encoded: csvfile.Encoded) -> str:
 
 
 def _check_dataset_groups(groups, feature_names) -> dict | None:
-    """``groups`` checked against the features and put in feature order (see ``Dataset.groups``)."""
+    """``groups`` checked against the features (``csvfile.check_groups``, the one check of a
+    grouping) and put in feature order; every feature must be in exactly one group."""
     if groups is None:
         return None
     if not isinstance(groups, dict) or not groups:
         raise ValueError("groups must be None or a non-empty dict of variable -> list of feature names, "
                          f"got {groups!r}")
-    position = {f: i for i, f in enumerate(feature_names)}
-    owner, out = {}, {}
-    for key, members in groups.items():
-        if not isinstance(key, str) or isinstance(members, str) or not isinstance(members, (list, tuple)) \
-                or not members:
-            raise ValueError(f"groups: {key!r} must map a variable name to a non-empty list of feature names")
-        for member in members:
-            if member not in position:
-                raise ValueError(f"groups: {key!r} names {member!r}, which is not a feature"
-                                 f"{did_you_mean(str(member), feature_names)}")
-            if member in owner:
-                raise ValueError(f"groups: the feature {member!r} is in two groups, {owner[member]!r} and {key!r}")
-            owner[member] = key
-        if key in position and key not in members:
-            raise ValueError(f"groups: the variable {key!r} is also the name of a feature in another group")
-        out[key] = sorted(members, key=position.get)
-    left = [f for f in feature_names if f not in owner]
+    out = csvfile.check_groups(groups, feature_names)
+    grouped = {member for members in out.values() for member in members}
+    left = [f for f in feature_names if f not in grouped]
     if left:
         raise ValueError(f"groups must hold every feature once; not in any group: {left}")
+    position = {f: i for i, f in enumerate(feature_names)}
     return dict(sorted(out.items(), key=lambda kv: position[kv[1][0]]))
 
 

@@ -48,6 +48,7 @@ from typing import Callable, Mapping
 import numpy as np
 from torch import nn
 
+from helpers.csvfile import did_you_mean
 from helpers._base import GroupsNotSupported, Importance, check_groups, check_positive_int  # noqa: F401
 from helpers._weights import weight_sum, garson, olden, one_hot_probe  # noqa: F401
 from helpers._weights import why_not_garson, why_not_olden, why_not_one_hot_probe, why_not_weight_sum
@@ -213,8 +214,7 @@ MEASURES = tuple(REGISTRY)
 def measure(name: str) -> Measure:
     """The registered ``Measure`` called ``name``; a ValueError with a did-you-mean otherwise."""
     if name not in REGISTRY:
-        from helpers._base import _did_you_mean
-        raise ValueError(f"name={name!r} is not a measure{_did_you_mean(str(name), MEASURES)} "
+        raise ValueError(f"name={name!r} is not a measure{did_you_mean(str(name), MEASURES)} "
                          f"(the kit's measures: {', '.join(MEASURES)})")
     return REGISTRY[name]
 
@@ -302,8 +302,7 @@ def compute(name: str, model=None, *, train_X=None, train_y=None, test_X=None, t
     allowed = spec.options
     unknown = [k for k in options if k not in allowed and k not in SHARED_OPTIONS]
     if unknown:
-        from helpers._base import _did_you_mean
-        raise ValueError(f"{name} takes no option {unknown[0]!r}{_did_you_mean(unknown[0], allowed)} "
+        raise ValueError(f"{name} takes no option {unknown[0]!r}{did_you_mean(unknown[0], allowed)} "
                          f"(its options: {', '.join(allowed) or 'none'})")
     opts = {**spec.defaults, **{k: v for k, v in options.items() if k in allowed}}
     common = {"feature_names": feature_names, "groups": groups}

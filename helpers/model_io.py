@@ -19,7 +19,7 @@ file's own content (never from its name alone), and saving the kit's own format.
 A file that is a pickled Python object (``torch.save(model)`` of a whole module) is refused
 without unpickling anything: ``torch.load(..., weights_only=True)`` declines it, and the message
 names the two lines that convert the model into a format above. A model file is never unpickled
-(no ``weights_only=False``); the classes a pickle would build are named by reading its opcodes
+(the unsafe, unpickling mode is never used); the classes a pickle would build are named by reading its opcodes
 (``pickletools``), which runs none of them. A TorchScript archive is run by torch's TorchScript
 interpreter (``torch.jit.load``), not by Python's unpickler.
 
@@ -418,17 +418,22 @@ def _check_finite(where: str, arrays) -> None:
             raise ValueError(f"{where}: the weights hold a missing or infinite value")
 
 
+def _check_keys(where: str, state, keys, expected: str) -> None:
+    """A ValueError naming the missing and the unexpected keys when ``state`` holds other keys
+    than ``keys`` (``expected`` says what the weights of that net are)."""
+    missing = [k for k in keys if k not in state]
+    extra = [str(k) for k in state if k not in keys]
+    if missing or extra:
+        found = ([f"missing {missing[:8]}"] if missing else []) + ([f"unexpected {extra[:8]}"] if extra else [])
+        raise ValueError(f"{where}: the weights of {expected}; {', '.join(found)}")
+
+
 def _state_sizes(state, where: str) -> tuple[int, int]:
     """``(n_inputs, n_hidden)`` of an ``MLP`` state dict, once its four tensors are checked to be
     finite floats that fit one ``n_inputs``-``n_hidden``-1 net (nothing is allocated)."""
     if not isinstance(state, dict):
         raise ValueError(f"{where}: state_dict must be a dict of tensors, got {type(state).__name__}")
-    missing = [k for k in _STATE_KEYS if k not in state]
-    extra = [str(k) for k in state if k not in _STATE_KEYS]
-    if missing or extra:
-        found = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra[:8]}"] if extra else [])
-        raise ValueError(f"{where}: the weights of an MLP are exactly {', '.join(_STATE_KEYS)}; "
-                         f"{', '.join(found)}")
+    _check_keys(where, state, _STATE_KEYS, f"an MLP are exactly {', '.join(_STATE_KEYS)}")
     _check_tensors(where, state, _STATE_KEYS)
     shape = tuple(state["hidden.weight"].shape)
     if len(shape) != 2:
@@ -496,12 +501,7 @@ def _read_deep_state(state: dict, where: str, activation: str, task: str | None)
         raise ValueError(f"{where}: the deeper layers are numbered {deeper}; a DeepMLP numbers them 0, 1, 2, ...")
     names = ["hidden"] + [f"deeper.{i}" for i in deeper] + ["output"]
     keys = [f"{n}.{kind}" for n in names for kind in ("weight", "bias")]
-    missing = [k for k in keys if k not in state]
-    extra = [str(k) for k in state if k not in keys]
-    if missing or extra:
-        found = ([f"missing {missing[:8]}"] if missing else []) + ([f"unexpected {extra[:8]}"] if extra else [])
-        raise ValueError(f"{where}: the weights of a DeepMLP are hidden.*, deeper.0.* ..., output.*; "
-                         f"{', '.join(found)}")
+    _check_keys(where, state, keys, "a DeepMLP are hidden.*, deeper.0.* ..., output.*")
     _check_tensors(where, state, keys)
     layers = _chain_sizes(where, [(f"{n}.weight", state[f"{n}.weight"].shape, f"{n}.bias", state[f"{n}.bias"].shape)
                                   for n in names], layout="torch")

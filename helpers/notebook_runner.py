@@ -234,10 +234,7 @@ class _Watch:
 
     def _run(self):
         while not self._done.wait(0.2):
-            try:
-                stop = self.stop is not None and bool(self.stop.is_set())
-            except Exception:  # noqa: BLE001 - a stop flag that cannot be read (a lost scheduler) is no stop
-                stop = False
+            stop = self.stop is not None and _is_set(self.stop)
             if stop or time.monotonic() > self.deadline + self.grace:
                 self.stopped, self.expired = stop, not stop
                 self.kill()
@@ -346,6 +343,7 @@ def execute(notebook, output=None, *, parameters: Mapping | None = None, cwd=Non
 
 
 def _is_set(flag) -> bool:
+    """Whether a stop flag is set; a flag that cannot be read (a lost scheduler) is not set."""
     try:
         return bool(flag.is_set())
     except Exception:  # noqa: BLE001

@@ -15,6 +15,19 @@ def friedman_like(n, seed):
     return (X - 0.5) / np.sqrt(1 / 12), y
 
 
+class Wrapped(torch.nn.Module):
+    """The same net behind a plain ``nn.Module``: the measures cannot see that it is an ``MLP``,
+    so they take their generic (autograd / batched forward) path. Shared by the measure tests."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+        self.task = getattr(net, "task", "regression")
+
+    def forward(self, x):
+        return self.net(x)
+
+
 @pytest.fixture(scope="session")
 def friedman_data():
     """(X_train, y_train, X_test, y_test), standardised inputs."""

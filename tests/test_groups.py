@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from torch import nn
 
+from conftest import Wrapped
 from helpers import importance as imp
 from helpers._base import GroupsNotSupported, check_groups
 from helpers.model import MLP, train
@@ -27,18 +27,6 @@ NAMES = ["x1", "c=B", "c=C", "x2", "x3"]
 GROUPS = {"c": ["c=B", "c=C"]}
 LABELS = ["x1", "c", "x2", "x3"]                 # the groups in the order of their first column
 COLUMNS = {"x1": [0], "c": [1, 2], "x2": [3], "x3": [4]}
-
-
-class Wrapped(nn.Module):
-    """The same net behind a plain module: the measures take their generic paths."""
-
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
-        self.task = getattr(net, "task", "regression")
-
-    def forward(self, x):
-        return self.net(x)
 
 
 class Recording(Wrapped):

@@ -21,6 +21,7 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from torch import nn
 
+from conftest import Wrapped
 from helpers import importance as imp
 from helpers.model import MLP, DeepMLP, from_weights, train
 from tests.conftest import friedman_like
@@ -29,19 +30,6 @@ NAMES = [f"x{i}" for i in range(1, 11)]
 
 
 # ================================================================ shared pieces
-class Wrapped(nn.Module):
-    """The same net behind a plain ``nn.Module``: the measures cannot see that it is an ``MLP``,
-    so they take their generic (autograd / batched forward) path."""
-
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
-        self.task = getattr(net, "task", "regression")
-
-    def forward(self, x):
-        return self.net(x)
-
-
 class LinearNet(nn.Module):
     """``f(x) = w . x + c`` as a module mapping (n, d) to (n,)."""
 
