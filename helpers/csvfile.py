@@ -435,11 +435,21 @@ def _read_cells(path: Path, where: str, sep, decimal) -> tuple[pd.DataFrame, lis
     options = dict(sep=seen, dtype=str, keep_default_na=False, skip_blank_lines=False,
                    skipinitialspace=True, index_col=False, encoding="utf-8-sig")
     try:
-        raw = pd.read_csv(path, **options)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            raw = pd.read_csv(path, **options)
         # the header as written: pandas renames a repeated name ('a', 'a.1') in `raw`
         header = pd.read_csv(path, header=None, nrows=1, **options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
         raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
+    if any(issubclass(w.category, pd.errors.ParserWarning) and "does not match" in str(w.message) for w in said):
+        # pandas would drop the values beyond the header's names, silently
+        try:
+            more = f"up to {pd.read_csv(path, header=None, skiprows=1, **options).shape[1]}"
+        except (pd.errors.ParserError, ValueError):
+            more = "more"
+        raise ValueError(f"{where}: the first line names {header.shape[1]} columns but rows hold {more} "
+                         "values; the first line must be a header with one name per column (is it a header?)")
     _check_unique_names([str(c).strip() for c in header.iloc[0]], where)
     raw.columns = [str(c).strip() for c in raw.columns]
     _check_not_one_long_column(raw.columns, seen, where)

@@ -490,3 +490,14 @@ def test_modechoice_semicolons_and_a_declared_code():
     assert data.task == "binary" and data.n == 840 and data.y.sum() == 210
     assert data.groups["mode"] == ["mode=1", "mode=2", "mode=3", "mode=4"]
     assert any("semicolon-separated" in n for n in data.notes)
+
+
+def test_a_header_with_fewer_names_than_values_is_an_error(tmp_path):
+    """scikit-learn's wine_data.csv starts with '178,13,class_0,class_1,class_2' (counts and class
+    names, not column names): pandas would read 5 columns and drop the other 9 values of every
+    row, with only a warning. The kit stops and says why."""
+    path = tmp_path / "wine.csv"
+    rows = "\n".join(",".join(str(v + i) for v in range(14)) for i in range(30))
+    path.write_text("178,13,class_0,class_1,class_2\n" + rows + "\n")
+    with pytest.raises(ValueError, match=r"wine.csv: the first line names 5 columns but rows hold up to 14 values"):
+        load_dataset(path, target="class_2")
