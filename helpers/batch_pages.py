@@ -287,7 +287,8 @@ Every number is in <a href="summary.csv">summary.csv</a> (one row per run, measu
 <tbody>
 {% for run in runs %}
 <tr class="{{ run.css }}"><td>{{ run_link(run) }}</td>{% for value in run.cells %}<td>{{ value }}</td>{% endfor -%}
-<td class="{{ run.css }}">{{ run.status }}</td><td class="num">{{ run.time }}</td><td>{{ run.matters }}</td><td class="message">{{ run.message }}</td></tr>
+<td class="{{ run.css }}">{{ run.status }}</td><td class="num">{{ run.time }}</td><td>{{ run.matters }}</td>
+{%- if run.css == "failed" %}<td class="message"><a href="#failed">the message is above</a></td>{% else %}<td class="message">{{ run.message }}</td>{% endif %}</tr>
 {% endfor %}
 </tbody>
 </table>
