@@ -186,6 +186,16 @@ def main(argv=None) -> int:
              f"| {'ok' if clean0 / len(sets0) >= 0.95 else 'MISSED'} |",
              f"| pure-noise target: data sets flagged *learned nothing* | at least 95% | {share(flagged0, len(sets0))} "
              f"| {'ok' if flagged0 / len(sets0) >= 0.95 else 'MISSED'} |",
+             "", "Noise inputs: how often each verdict is given. *does not matter* needs the whole interval inside "
+             "the threshold band, which 250 held-out rows give for few of them: *unclear* is the honest answer "
+             "there, and more held-out rows narrow the intervals.", "",
+             "| inputs | pairs | matters | unclear | does not matter |",
+             "| --- | ---: | ---: | ---: | ---: |",
+             *[f"| {label} | {len(rows_)} | " + " | ".join(
+                 f"{100 * sum(r['verdict'] == v for r in rows_) / len(rows_):.0f}%"
+                 for v in ("matters", "unclear", "does not matter")) + " |"
+               for label, rows_ in (("independent noise (x6-x9)", noise_plain), ("x10, r = 0.9 to x1", noise_corr))
+               if rows_],
              "", "Real inputs (x1-x5) by true worth: how often each verdict is given.", "",
              "| true worth | pairs | matters | unclear | does not matter |",
              "| --- | ---: | ---: | ---: | ---: |"]

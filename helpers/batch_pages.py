@@ -40,6 +40,13 @@ STATUSES = ("ok", "failed", "interrupted")
 """The statuses a run can have, in the order the index counts them."""
 
 
+MAX_BARS = 40
+"""Most bars in one chart of the index; beyond, one facet per measure (as ``helpers.plots``)."""
+FOLD_AT = 160
+"""A failed run's message longer than this (or of several lines) is folded on the index: its
+first characters show, the whole message opens on a click."""
+
+
 # ---------------------------------------------------------------- the tables
 def _cell(value) -> str:
     if isinstance(value, (list, tuple)):
@@ -68,7 +75,8 @@ def collect(plan, out: Path, statuses: list[dict]):
         Each ok run's ``agreement.csv`` with the run's columns, None when no run has one.
     runs : DataFrame
         One row per run: ``run_id``, ``status``, the parameters, ``duration``, ``error``,
-        ``skipped`` and ``hint``.
+        ``skipped``, ``hint``, ``matters`` (the inputs its verdict says matter) and ``fit`` (its
+        held-out fit beside a linear model's, from ``fit.csv``).
     param_keys : list of str
         Every parameter of any run, in order of appearance.
     """
@@ -84,7 +92,8 @@ def collect(plan, out: Path, statuses: list[dict]):
         run_dir = out / "runs" / run.run_id
         rows.append({**base, "duration": status.get("duration"), "error": status.get("error") or "",
                      "skipped": bool(status.get("skipped")), "hint": status.get("hint") or "",
-                     "matters": _matters(run_dir) if status["status"] == "ok" else ""})
+                     "matters": _matters(run_dir) if status["status"] == "ok" else "",
+                     "fit": _fit(run_dir) if status["status"] == "ok" else ""})
         table = None
         if status["status"] == "ok" and (run_dir / "importance.csv").is_file():
             table = pd.read_csv(run_dir / "importance.csv")
@@ -111,6 +120,25 @@ def _matters(run_dir: Path) -> str:
     table = pd.read_csv(path, keep_default_na=False)
     names = table[table["verdict"] == "matters"].sort_values("rank")["feature"].astype(str).tolist()
     return ", ".join(names) if names else "none"
+
+
+def _fit(run_dir: Path) -> str:
+    """A run's held-out fit in words, from its ``fit.csv``: the net's score beside the linear
+    model's (``R^2 0.46 (linear 0.48)``), and the verdict's flag when it raised one ("learned
+    nothing", "worse than linear"); "" when the run wrote no fit."""
+    import pandas as pd
+
+    path = run_dir / "fit.csv"
+    if not path.is_file():
+        return ""
+    table = pd.read_csv(path, keep_default_na=False).set_index("model")
+    if "net" not in table.index:
+        return ""
+    net = table.loc["net"]
+    text = f"{net['metric']} {float(net['held_out']):.2f}"
+    if "linear" in table.index and str(table.loc["linear", "held_out"]) != "":
+        text += f" (linear {float(table.loc['linear', 'held_out']):.2f})"
+    return f"{text}: {net['flag']}" if str(net.get("flag", "")) else text
 
 
 def collect_verdicts(plan, out: Path, statuses: list[dict]):
@@ -154,7 +182,54 @@ def _labels(table, groups: list[str]):
     """Each row's group: the values of the varying parameters, the empty ones left out."""
     if not groups:
         return "all runs"
-    return table[groups].astype(str).agg(lambda values: ", ".join(v for v in values if v) or "defaults", axis=1)
+    return table[groups].astype(str).agg(lambda values: scrub_text(", ".join(v for v in values if v)) or "defaults",
+                                         axis=1)
+
+
+def _importance_figure(plt, sns, label: str, part):
+    """One group's normalised importance by input and measure, error bars over its runs. Up to
+    ``MAX_BARS`` bars share one chart; beyond, each measure gets a facet of its own, and of more
+    than ``MAX_BARS`` inputs the ones with the largest mean share are drawn (the title says so)."""
+    features = list(dict.fromkeys(part["feature"]))
+    methods = list(dict.fromkeys(part["method"]))
+    n_runs = part["run_id"].nunique()
+    spread = " (bars: one standard deviation)" if n_runs > 1 else ""
+    title = f"{label}: mean over {n_runs} run{'s' if n_runs > 1 else ''}{spread}"
+    if len(features) > MAX_BARS:
+        top = part.groupby("feature", sort=False)["normalised"].mean().nlargest(MAX_BARS).index
+        features = [f for f in features if f in set(top)]
+        part = part[part["feature"].isin(features)]
+        title += f"; the {MAX_BARS} inputs with the largest mean share"
+    bar_options = {"x": "feature", "y": "normalised", "order": features, "capsize": 0.1,
+                   "errorbar": ("sd" if n_runs > 1 else None), "err_kws": {"linewidth": 0.8}}
+    rotation = 45 if len(features) > 10 or len(features) * max(map(len, map(str, features))) > 40 else 0
+    if len(features) * len(methods) <= MAX_BARS:
+        width = min(16, max(6, 0.35 * len(features) * max(1, len(methods)) ** 0.6 + 2))
+        fig, ax = plt.subplots(figsize=(width, 3.4))
+        sns.barplot(data=part, hue="method", hue_order=methods, ax=ax, **bar_options)
+        ax.set_ylabel("importance (each measure sums to 1)")
+        ax.set_xlabel("")
+        ax.tick_params(axis="x", rotation=rotation)
+        ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        ax.set_title(title)
+    else:
+        columns = 2 if len(methods) > 3 else 1
+        rows = -(-len(methods) // columns)
+        width = min(16, max(6, columns * (0.3 * len(features) + 1.5)))
+        fig, axes = plt.subplots(rows, columns, figsize=(width, 1.7 * rows + 0.8), sharex=True,
+                                 squeeze=False, layout="constrained")
+        colours = sns.color_palette("deep", len(methods))
+        for k, ax in enumerate(axes.flat):
+            if k >= len(methods):
+                ax.set_visible(False)
+                continue
+            sns.barplot(data=part[part["method"] == methods[k]], color=colours[k], ax=ax, **bar_options)
+            ax.set_title(methods[k], fontsize="small", loc="left")
+            ax.set_ylabel("share" if k % columns == 0 else "")
+            ax.set_xlabel("")
+            ax.tick_params(axis="x", labelbottom=True, rotation=max(rotation, 45 if len(features) > 20 else 0))
+        fig.suptitle(title + "; each measure sums to 1", fontsize="medium")
+    return f"Importance by input and measure: {label}", fig
 
 
 def _figures(summary, agreement, groups: list[str]) -> list[tuple[str, str]]:
@@ -178,21 +253,8 @@ def _figures(summary, agreement, groups: list[str]) -> list[tuple[str, str]]:
             ok["normalised"] = ok["importance"].abs() / total.where(total > 0, 1.0)
             ok["group"] = _labels(ok, groups)
             for label, part in list(ok.groupby("group", sort=False))[:12]:
-                features = list(dict.fromkeys(part["feature"]))
-                methods = list(dict.fromkeys(part["method"]))
-                n_runs = part["run_id"].nunique()
-                width = min(16, max(6, 0.35 * len(features) * max(1, len(methods)) ** 0.6 + 2))
-                fig, ax = plt.subplots(figsize=(width, 3.4))
-                sns.barplot(data=part, x="feature", y="normalised", hue="method", order=features,
-                            hue_order=methods, errorbar=("sd" if n_runs > 1 else None), capsize=0.1,
-                            err_kws={"linewidth": 0.8}, ax=ax)
-                ax.set_ylabel("importance (each measure sums to 1)")
-                ax.set_xlabel("")
-                ax.tick_params(axis="x", rotation=45 if len(features) > 10 else 0)
-                ax.legend(fontsize="x-small", ncol=min(5, len(methods)), loc="upper right")
-                ax.set_title(f"{label}: mean over {n_runs} run{'s' if n_runs > 1 else ''}"
-                             + (" (bars: one standard deviation)" if n_runs > 1 else ""))
-                figures.append((f"Importance by input and measure: {label}", _png(fig)))
+                caption, fig = _importance_figure(plt, sns, label, part)
+                figures.append((caption, _png(fig)))
         if agreement is not None and not agreement.empty and "spearman" in agreement:
             agree = agreement.copy()
             agree["group"] = _labels(agree, groups)
@@ -225,6 +287,7 @@ td.ok { color: #1a7f37; font-weight: 600; } td.failed { color: #c62828; font-wei
 td.interrupted { color: #8a5a00; font-weight: 600; }
 .message { font-family: ui-monospace, monospace; font-size: 0.85em; white-space: pre-wrap; overflow-wrap: anywhere; }
 li .hint { font-size: 0.9em; }
+details summary { cursor: pointer; }
 figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; }
 figcaption { font-size: 0.9em; color: #555; }
 .note { color: #555; font-size: 0.9em; }
@@ -266,7 +329,9 @@ Every number is in <a href="summary.csv">summary.csv</a> (one row per run, measu
 <h2 id="failed">Failed runs</h2>
 <ul>
 {% for run in failed %}
-<li>{{ run_link(run) }}: <span class="message">{{ run.error }}</span>
+<li>{{ run_link(run) }}: {% if run.error|length > fold_at or "\n" in run.error -%}
+<details><summary><span class="message">{{ run.error.splitlines()[0][:fold_at] }}…</span></summary><span class="message">{{ run.error }}</span></details>
+{%- else %}<span class="message">{{ run.error }}</span>{% endif %}
 {%- if run.hint %}<br><span class="hint">What to try: {{ run.hint }}</span>{% endif %}</li>
 {% endfor %}
 </ul>
@@ -283,11 +348,11 @@ Every number is in <a href="summary.csv">summary.csv</a> (one row per run, measu
 <h2 id="runs">Runs</h2>
 {% if shared %}<p class="note">Every run: {% for key, value in shared %}{{ key }} <code>{{ value }}</code>{{ "; " if not loop.last else "." }}{% endfor %}</p>{% endif %}
 <table>
-<thead><tr><th>run</th>{% for key in param_keys %}<th>{{ key }}</th>{% endfor %}<th>status</th><th>time (s)</th><th>inputs that matter</th><th>message</th></tr></thead>
+<thead><tr><th>run</th>{% for key in param_keys %}<th>{{ key }}</th>{% endfor %}<th>status</th><th>time (s)</th><th>held-out fit</th><th>inputs that matter</th><th>message</th></tr></thead>
 <tbody>
 {% for run in runs %}
 <tr class="{{ run.css }}"><td>{{ run_link(run) }}</td>{% for value in run.cells %}<td>{{ value }}</td>{% endfor -%}
-<td class="{{ run.css }}">{{ run.status }}</td><td class="num">{{ run.time }}</td><td>{{ run.matters }}</td>
+<td class="{{ run.css }}">{{ run.status }}</td><td class="num">{{ run.time }}</td><td>{{ run.fit }}</td><td>{{ run.matters }}</td>
 {%- if run.css == "failed" %}<td class="message"><a href="#failed">the message is above</a></td>{% else %}<td class="message">{{ run.message }}</td>{% endif %}</tr>
 {% endfor %}
 </tbody>
@@ -468,6 +533,7 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
                      "css": status if status in STATUSES else "failed",
                      "cells": [row.get(k) for k in param_keys],
                      "matters": "" if _is_missing(row.get("matters")) else str(row.get("matters")),
+                     "fit": "" if _is_missing(row.get("fit")) else str(row.get("fit")),
                      "time": "" if _is_missing(duration) else f"{float(duration):.1f}"})
     known = [f"{sum(r['status'] == s for r in runs)} {s}" for s in STATUSES
              if s != "interrupted" or any(r["status"] == s for r in runs)]
@@ -489,7 +555,7 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
                    failed=[r for r in runs if r["css"] == "failed"],
                    interrupted=[r for r in runs if r["status"] == "interrupted"],
                    has_agreement=agreement is not None, figures=shown,
-                   has_verdicts=(out / "verdict.csv").is_file(),
+                   has_verdicts=(out / "verdict.csv").is_file(), fold_at=FOLD_AT,
                    agreement_columns=agreement_columns, agreement_rows=agreement_rows)
     path = out / "index.html"
     _write_atomically(path, page)

@@ -93,28 +93,41 @@ def _bars(ax, items, features, normalize, truth, *, colours, show_ticks: bool = 
 def compare_measures(importances: Sequence[Importance], *, ax=None, title: str | None = None,
                      truth: pd.Series | None = None):
     """A heatmap, features x measures, each measure normalised (absolute values summing to 1),
-    so that measures on different scales can be read side by side."""
+    so that measures on different scales can be read side by side. Of more than ``MAX_BARS``
+    inputs, the ones with the largest mean share over the measures are drawn, most important at
+    the top, and the title says how many of how many (a 100-row heatmap is unreadable)."""
     table = pd.DataFrame({i.method: i.normalized().values.abs() for i in importances})
     if truth is not None:
         t = truth.reindex(table.index).abs().astype(float)
         table.insert(0, "truth", t / t.sum() if t.sum() > 0 else t)
-    ax = _ax(ax, (1.6 + 0.9 * table.shape[1], 1.8 + 0.34 * table.shape[0]))
-    sns.heatmap(table, annot=table.shape[0] <= 15, fmt=".2f", cmap="Blues", cbar=False, ax=ax,
+    shown = table
+    if len(table) > MAX_BARS:
+        shown = table.loc[table.mean(axis=1).sort_values(ascending=False).index[:MAX_BARS]]
+    ax = _ax(ax, (1.6 + 0.9 * shown.shape[1], 1.8 + 0.34 * shown.shape[0]))
+    sns.heatmap(shown, annot=shown.shape[0] <= 15, fmt=".2f", cmap="Blues", cbar=False, ax=ax,
                 annot_kws={"fontsize": ANNOTATION_PT}, yticklabels=True)
     ax.set_xticklabels(ax.get_xticklabels(), rotation=35, ha="right")
     ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
     ax.set_ylabel("")
-    ax.set_title(title or "importance by measure (each column sums to 1)")
+    default = "importance by measure (each column sums to 1)"
+    if len(shown) < len(table):
+        default += f"\nthe {len(shown)} of {len(table)} inputs with the largest mean share"
+    ax.set_title(title or default)
     return ax
 
 
 def correlation_heatmap(X, feature_names: Sequence[str], *, ax=None, title: str = "correlation between inputs"):
-    """Pearson correlations between inputs, annotated when there are few."""
+    """Pearson correlations between inputs, annotated when there are few. The figure grows with
+    the inputs up to about 10 inches; beyond ``MAX_BARS`` inputs the tick labels are thinned
+    (seaborn keeps those that do not overlap)."""
     corr = pd.DataFrame(np.asarray(X), columns=list(feature_names)).corr()
     d = len(feature_names)
-    ax = _ax(ax, (1.4 + 0.48 * d, 1.1 + 0.44 * d))
+    side = min(d, MAX_BARS // 2)
+    ax = _ax(ax, (1.4 + 0.48 * side, 1.1 + 0.44 * side))
+    labels = True if d <= MAX_BARS else "auto"
     sns.heatmap(corr, vmin=-1, vmax=1, center=0, cmap="vlag", annot=d <= 12, fmt=".1f",
-                annot_kws={"fontsize": ANNOTATION_PT}, square=True, cbar=d > 12, ax=ax)
+                annot_kws={"fontsize": ANNOTATION_PT}, square=True, cbar=d > 12, ax=ax,
+                xticklabels=labels, yticklabels=labels)
     ax.set_title(title)
     return ax
 

@@ -328,6 +328,20 @@ def ranked_table(verdict, results: dict) -> pd.DataFrame:
     return table.sort_values("rank")
 
 
+def fit_summary(verdict) -> pd.DataFrame:
+    """The run's fit as ``fit.csv`` holds it (the batch's index reads it): one row per model
+    (``net``, ``linear``, ``constant``) with ``metric`` (R^2 or accuracy), ``held_out`` (the score
+    on the held-out rows), ``loss`` (their mean loss), ``train`` (the nets' score on their training
+    rows) and ``flag``: on the net's row, ``learned nothing`` or ``worse than linear`` when the
+    verdict raised that caveat, else empty."""
+    fit = verdict.fit
+    flag = "learned nothing" if verdict.learned_nothing else "worse than linear" if verdict.worse_than_linear else ""
+    return pd.DataFrame({"model": fit.index.astype(str), "metric": fit.attrs["score"],
+                         "held_out": fit["score"].to_numpy(), "loss": fit["loss"].to_numpy(),
+                         "train": fit["train_score"].to_numpy(),
+                         "flag": [flag if name == "net" else "" for name in fit.index]})
+
+
 def importance_table(results: dict) -> pd.DataFrame:
     """The tidy table of a run: ``method, feature, importance, std`` (std empty where a measure
     has no spread), one row per measure and input."""

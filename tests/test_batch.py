@@ -133,3 +133,10 @@ def test_each_run_has_a_verdict_and_the_index_says_what_matters(small_batch):
     page = (small_batch.out / "index.html").read_text()
     assert "inputs that matter" in page and 'href="verdict.csv"' in page
     assert re.search(r"<td>x4(, x\d+)*</td>|<td>(x\d+, )+x4(, x\d+)*</td>", page), "the index names what matters"
+    # and each run's held-out fit, the net's beside the linear model's, as its fit.csv holds them
+    for run_id in GOOD:
+        fit = pd.read_csv(small_batch.out / "runs" / run_id / "fit.csv", keep_default_na=False).set_index("model")
+        assert list(fit.index) == ["net", "linear", "constant"] and set(fit["metric"]) == {"R^2"}
+        assert fit.loc["net", "held_out"] > 0.3 and abs(float(fit.loc["constant", "held_out"])) < 0.1
+        cell = f"<td>R^2 {fit.loc['net', 'held_out']:.2f} (linear {float(fit.loc['linear', 'held_out']):.2f})"
+        assert cell in page, cell

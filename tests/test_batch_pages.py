@@ -146,9 +146,12 @@ def batch(tmp_path_factory):
                 {"status": "failed", "duration": 0.0, "error": f"RuntimeError: could not start {SVG}"},
                 {"status": "interrupted", "duration": None},
                 {"status": "interrupted", "duration": 4.0}]
-    for r, scale in ((runs[0], 1.0), (runs[1], 1.5)):
+    for r, scale, flag in ((runs[0], 1.0, ""), (runs[1], 1.5, "learned nothing")):
         (out / "runs" / r.run_id).mkdir(parents=True)
         _importance(out / "runs" / r.run_id, scale)
+        pd.DataFrame({"model": ["net", "linear", "constant"], "metric": "R^2", "held_out": [0.9 / scale, 0.5, 0.0],
+                      "loss": [1.0, 2.0, 4.0], "train": [0.95, None, None], "flag": [flag, "", ""]}).to_csv(
+            out / "runs" / r.run_id / "fit.csv", index=False)
         (out / "runs" / r.run_id / "report.html").write_text("<!DOCTYPE html><title>report</title>")
     failed_dir = out / "runs" / JS
     failed_dir.mkdir(parents=True)
@@ -184,6 +187,65 @@ def test_index_lists_every_run_with_its_status_and_link(batch):
     for href in links.values():  # every link resolves to a file in the folder
         if href.startswith("runs/"):
             assert (batch.out / unquote(href)).is_file(), href
+
+
+def test_index_shows_each_runs_fit_beside_the_linear_model(batch):
+    """The held-out fit of each finished run (from its fit.csv), with the linear model's beside it
+    and the verdict's flag; nothing for a run that did not finish."""
+    page = Page(batch.html)
+    header = page.table()[0]
+    rows = {row[0]: row for row in page.table()[1:] if row}
+    column = header.index("held-out fit")
+    assert rows["dataset-friedman1_seed-0"][column] == "R^2 0.90 (linear 0.50)"
+    assert rows[IMG][column] == "R^2 0.60 (linear 0.50): learned nothing"
+    assert rows[JS][column] == "" and rows["dataset-friedman1_seed-3"][column] == ""
+
+
+def test_a_long_message_is_folded_and_kept_whole(tmp_path):
+    """A failed run's message of many lines or characters opens folded (its first characters
+    show) and is on the page whole, as text."""
+    from helpers.batch_pages import FOLD_AT
+
+    long = "ValueError: the config has 12 errors:\n" + "\n".join(
+        f"  - key {k}: {SCRIPT} is not allowed, and here is why at some length" for k in range(12))
+    run = SimpleNamespace(run_id="r", params={"seed": 0})
+    html = write_outputs(SimpleNamespace(runs=[run]), tmp_path, [{"status": "failed", "error": long}],
+                         title="t").read_text()
+    page = assert_text_not_markup(html, [SCRIPT])
+    assert page.tags.count("details") == 1 and page.tags.count("summary") == 1
+    assert " ".join(long.split()) in " ".join(page.text.split())
+    summary = html[html.index("<summary>"):html.index("</summary>")]
+    assert "key 3" not in summary and len(Page(summary).text) <= FOLD_AT + 1
+    (tmp_path / "short").mkdir()
+    short = write_outputs(SimpleNamespace(runs=[run]), tmp_path / "short",
+                          [{"status": "failed", "error": "ValueError: one line"}], title="t").read_text()
+    assert "<details>" not in short
+
+
+def test_a_chart_of_more_than_40_bars_gets_a_facet_per_measure():
+    """100 inputs x 3 measures: one facet per measure, the 40 inputs with the largest mean share
+    drawn (the title says so); 4 inputs x 3 measures stay in one chart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from helpers.batch_pages import MAX_BARS, _importance_figure
+
+    def part(n_features):
+        rows = [{"run_id": "r", "method": m, "feature": f"x{j}", "normalised": (j + 1) / n_features}
+                for m in ("gradient", "permutation", "shapley") for j in range(n_features)]
+        return pd.DataFrame(rows)
+    _, fig = _importance_figure(plt, sns, "all runs", part(100))
+    assert len(fig.axes) == 3
+    drawn = [t.get_text() for t in fig.axes[-1].get_xticklabels()]
+    assert len(drawn) == MAX_BARS and "x99" in drawn and "x0" not in drawn
+    assert "the 40 inputs with the largest mean share" in fig._suptitle.get_text()
+    plt.close(fig)
+    _, fig = _importance_figure(plt, sns, "all runs", part(4))
+    assert len(fig.axes) == 1 and len(fig.axes[0].patches) >= 12
+    plt.close(fig)
 
 
 def test_index_counts_ok_failed_and_interrupted(batch):
