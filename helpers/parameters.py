@@ -243,6 +243,7 @@ PARAMETERS: dict = {
     "sep": OneOf(SEPARATORS, empty_means="to detect it"),
     "decimal": OneOf((".", ","), empty_means="to detect it"),
     "test_data": OptionalFile("a CSV file of held-out rows", "to hold out a random share of the data"),
+    "held_out_rows": Integer(100, 10**8, zero_means="every held-out row"),
 }
 """Parameter name -> its rule, one entry per parameter of the report notebook, in its order.
 
@@ -269,6 +270,7 @@ PARAMETERS: dict = {
 | ``sep`` | "" (detected) or one of ``helpers.csvfile.SEPARATORS`` |
 | ``decimal`` | "" (detected), "." or "," |
 | ``test_data`` | "" (a random share held out) or an existing file (relative to ``base_dir``) |
+| ``held_out_rows`` | 0 (every held-out row) or 100 to 10**8: the held-out rows every held-out number uses, at most |
 
 Integers are ints (never a bool, never a float such as ``1e29``); numbers are finite.
 """

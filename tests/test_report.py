@@ -52,6 +52,25 @@ def test_prepare_model_trains_one_net_per_seed_on_standardised_inputs(friedman, 
         report.prepare_model(friedman, seeds=0)
 
 
+def test_held_out_rows_bounds_the_held_out_sample_and_says_so(friedman):
+    """``held_out_rows`` keeps that many of the held-out rows, drawn with the seed (the same rows
+    for the same seed, a subset of the full held-out rows), and the report's sentence says so;
+    the training rows are untouched."""
+    full = report.prepare_model(friedman, seed=3, train_kwargs={"epochs": 5})
+    fitted = report.prepare_model(friedman, seed=3, train_kwargs={"epochs": 5}, held_out_rows=100)
+    again = report.prepare_model(friedman, seed=3, train_kwargs={"epochs": 5}, held_out_rows=100)
+    assert full.test.n == 75 and fitted.test.n == 75  # fewer held-out rows than the bound: all kept
+    bigger = load_dataset("friedman1", n_samples=1000, seed=0)
+    full = report.prepare_model(bigger, seed=3, train_kwargs={"epochs": 5})
+    fitted = report.prepare_model(bigger, seed=3, train_kwargs={"epochs": 5}, held_out_rows=100)
+    again = report.prepare_model(bigger, seed=3, train_kwargs={"epochs": 5}, held_out_rows=100)
+    assert full.test.n == 250 and fitted.test.n == 100 and fitted.train.n == full.train.n
+    np.testing.assert_array_equal(fitted.test.X, again.test.X)
+    rows = {tuple(r) for r in np.round(full.test.X, 12)}
+    assert all(tuple(r) in rows for r in np.round(fitted.test.X, 12))
+    assert fitted.held_out == "100 rows drawn at random (seed 3) from 250 rows held out at random (seed 3)"
+
+
 def test_measures_over_seeds_have_a_spread_and_a_tidy_table(fitted_two_seeds):
     results, notes = report.compute_measures(["weight_sum", "gradient", "permutation", "ablation"],
                                              fitted_two_seeds, n_repeats=3)
