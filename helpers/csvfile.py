@@ -9,7 +9,8 @@ builds a ``Dataset`` from the result; ``Dataset.split`` fits on the training par
 
 Every problem is a ``ValueError`` naming the column and the row, raised before anything trains.
 Rows are counted from 1 at the first data row (the header is not a row); the file line is the row
-plus one. Notes are plain strings.
+plus one. Notes are plain strings. A big file of numbers is typed by pandas' C parser, and only the
+columns holding text are read cell by cell as strings (``_read_cells`` says why the two agree).
 
 The rules, in the order they are applied:
 
@@ -38,6 +39,8 @@ The rules, in the order they are applied:
 from __future__ import annotations
 
 import difflib
+import functools
+import itertools
 import re
 import warnings
 from dataclasses import dataclass, replace
@@ -381,14 +384,13 @@ def read_csv_table(path, *, target: str | None, task: str | None = None, feature
     _check_choice("task", task, TASKS, allow_none=True)
     _check_choice("missing", missing, MISSING_CHOICES)
     cells, notes = _read_cells(path, where, sep, decimal)
-    decimal = cells.attrs["decimal"]
     columns = list(cells.columns)
     _check_target_name(target, columns, where)
     inputs = _choose_inputs(columns, target, features, exclude, where)
     categorical = _check_names("categorical", categorical, columns, where, inputs=inputs, target=target)
 
-    y, task, target_missing, target_notes = _parse_target(cells[target], target, task, positive, decimal, where)
-    parsed = {name: _parse_input(cells[name], name, name in categorical, decimal) for name in inputs}
+    y, task, target_missing, target_notes = _parse_target(cells.get(target), target, task, positive, where)
+    parsed = {name: _parse_input(cells.get(name), name, name in categorical) for name in inputs}
     left_out = _left_out(parsed, features=set(features or ()), categorical=set(categorical), where=where)
     kept = [parsed[name][0] for name in inputs if name not in left_out]
     if not kept:
@@ -413,9 +415,67 @@ def _check_choice(name, value, choices, allow_none=False):
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
 
 
-def _read_cells(path: Path, where: str, sep, decimal) -> tuple[pd.DataFrame, list[str]]:
-    """The file as stripped strings (``cells.attrs["decimal"]`` is the decimal mark), trailing blank
-    lines removed, with the notes on what was detected."""
+@dataclass(frozen=True, eq=False)
+class _Cells:
+    """The file's data rows (trailing blank lines removed), column by column, in file order.
+
+    A column comes in one of two forms, whichever path read it (see ``_read_cells``):
+
+    - in ``numbers``: ``(missing mask, float64 values)``, typed by pandas' C parser (the parsed
+      path). Every cell is a number or a missing-value marker, no number is infinite, and the
+      values and the mask are the ones ``_numbers`` gives for the column's stripped strings;
+    - in ``text``: the cells as stripped strings (a str Series), parsed by ``_numbers`` when asked.
+    """
+    columns: list
+    decimal: str
+    numbers: dict
+    text: dict
+
+    def get(self, name: str) -> tuple[np.ndarray, np.ndarray, pd.Series | None]:
+        """(missing mask, float64 values NaN where missing or text, the stripped strings or None).
+
+        The strings are None for a column typed by the parser: it has no text and no infinite value,
+        the only cells whose text a message shows."""
+        if name in self.numbers:
+            missing, values = self.numbers[name]
+            return missing, values, None
+        cells = self.text[name]
+        missing, values = _numbers(cells, self.decimal)
+        return missing, values, cells
+
+
+def _read_cells(path: Path, where: str, sep, decimal, *, fast: bool = True) -> tuple[_Cells, list[str]]:
+    """The file's cells and the notes on what was detected (separator, decimal comma).
+
+    Two paths read the cells and give the same ones, hence the same table, notes and messages.
+
+    The *text path* (``_text_cells``, ``fast=False``) is the definition of every rule: each cell is
+    read as a string and stripped, a blank row is one whose cells are all empty, the decimal comma
+    is detected on the strings (``_uses_decimal_comma``), and each column is parsed by ``_numbers``
+    from strings kept so that a message can quote a bad cell. It makes a Python string of every
+    cell: some 20 s for a million rows of ten numbers.
+
+    The *parsed path* (``_parsed_cells``, the default) lets pandas' C parser type the columns,
+    with every spelling of the missing-value markers as its NA values (a marker with spaces around
+    it is not one to the parser, so that column stays text). It keeps a column as numbers only if
+    the parser typed it as whole numbers, or as floats with no infinite value, in a file with no '+'
+    outside an exponent, and with no zero if the file holds a '-0' written as a whole number. Such
+    a column has no cell a message could quote, and the parser gives the numbers and missing cells
+    that ``_numbers`` gives on the stripped strings, to the last bit; but not for a long number
+    written with a leading '+' (``pd.to_numeric`` rounds it otherwise), nor for '-0' in a column of
+    whole numbers with gaps (the parser reads those as integers, making it 0), hence those rules.
+    That agreement is a property of the pinned pandas, checked cell by cell on tricky and random
+    cells by ``test_csvfile``. Every other column (text, true/false, numbers and text mixed, an
+    infinite number, the floats those rules leave out) is taken as strings, the parser's
+    own for a text column (a missing-value marker handed over as "", missing either way) or read
+    again, and parsed by ``_numbers`` as on the text path, which is then paid only where there is
+    something to report. Rows whose cells are all missing are read again as strings, to tell a
+    blank row from a row of markers ('NA'); the decimal comma is detected from the text columns,
+    reading a cell or the float columns again only when they may hold the answer
+    (``_decimal_mark``). The parsed path gives up, and the text path reads the file, whenever it
+    cannot be sure: the C engine cannot read the file or split on the separator, or a second read
+    does not give the same rows.
+    """
     for name, value in (("sep", sep), ("decimal", decimal)):
         if value is not None and (not isinstance(value, str) or not value):
             raise ValueError(f"{name} must be a non-empty string or None, got {value!r}")
@@ -434,10 +494,36 @@ def _read_cells(path: Path, where: str, sep, decimal) -> tuple[pd.DataFrame, lis
         notes.append(f"read as a {_sep_name(seen)}-separated file (detected; give sep= to choose)")
     options = dict(sep=seen, dtype=str, keep_default_na=False, skip_blank_lines=False,
                    skipinitialspace=True, index_col=False, encoding="utf-8-sig")
+    cells = _parsed_cells(path, where, seen, decimal, options) if fast else None
+    if cells is None:
+        cells = _text_cells(path, where, seen, decimal, options)
+    if decimal is None and cells.decimal == ",":
+        notes.append("numbers are read with a decimal comma (detected; give decimal= to choose)")
+    return cells, notes
+
+
+def _text_cells(path: Path, where: str, seen: str, decimal, options: dict) -> _Cells:
+    """The text path: every cell a stripped string (see ``_read_cells``)."""
     try:
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             raw = pd.read_csv(path, **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
+        raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
+    raw.columns = _checked_names(path, where, seen, options, raw.columns, said)
+    cells = raw.fillna("").astype(str).apply(lambda col: col.str.strip())
+    cells = _trim_blank_rows(cells, where)
+    if decimal is None:
+        decimal = "," if seen != "," and _uses_decimal_comma(cells) else "."
+    columns = list(cells.columns)
+    return _Cells(columns, decimal, {}, {name: cells[name] for name in columns})
+
+
+def _checked_names(path: Path, where: str, seen: str, options: dict, columns, said) -> list[str]:
+    """The column names, stripped, after the checks on the header: as many names as values in a
+    row (``said``: the warnings of the read), no name twice, not one long name holding another
+    separator."""
+    try:
         # the header as written: pandas renames a repeated name ('a', 'a.1') in `raw`
         header = pd.read_csv(path, header=None, nrows=1, **options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
@@ -451,16 +537,246 @@ def _read_cells(path: Path, where: str, sep, decimal) -> tuple[pd.DataFrame, lis
         raise ValueError(f"{where}: the first line names {header.shape[1]} columns but rows hold {more} "
                          "values; the first line must be a header with one name per column (is it a header?)")
     _check_unique_names([str(c).strip() for c in header.iloc[0]], where)
-    raw.columns = [str(c).strip() for c in raw.columns]
-    _check_not_one_long_column(raw.columns, seen, where)
-    cells = raw.fillna("").astype(str).apply(lambda col: col.str.strip())
-    cells = _trim_blank_rows(cells, where)
+    names = [str(c).strip() for c in columns]
+    _check_not_one_long_column(names, seen, where)
+    return names
+
+
+# every spelling of a missing-value marker, for the C parser (which compares cells as written)
+_NA_SPELLINGS = sorted({"".join(chars) for token in MISSING_TOKENS
+                        for chars in itertools.product(*({c.lower(), c.upper()} for c in token))})
+_BLOCK = 1 << 24                  # bytes read at a time when scanning the file
+# a number written with each decimal mark, and a test on the file's bytes that it might hold one
+_WRITTEN = {".": (_DOT_NUMBER, re.compile(rb"\.[0-9\x80-\xff]")),      # \d is any Unicode digit
+            ",": (_COMMA_NUMBER, re.compile(rb",[0-9\x80-\xff]"))}
+
+
+def _parsed_cells(path: Path, where: str, seen: str, decimal, options: dict) -> _Cells | None:
+    """The parsed path (see ``_read_cells``), or None to read the file on the text path."""
+    if len(seen) != 1 or seen in "\"\r\n":
+        return None                                   # not one the C engine splits on as the text path does
+    mark = decimal or ("." if seen == "," else _likely_decimal(path))
+    first = _typed_read(path, options, mark)
+    if first is None:
+        return None
+    typed, said = first
+    columns = _checked_names(path, where, seen, options, typed.columns, said)
+    n = len(typed)
+    plus = seen in "eE" or _holds_plus_sign(path)
+    split = _split_columns(path, options, typed, plus)
+    if split is None:
+        return None
+    empty = _empty_rows(path, options, *split, n)
+    if empty is None:
+        return None
+    n_rows = _rows_before_blank_tail(empty, where)
+    numbers, text = _first_rows(*split, n_rows)
     if decimal is None:
-        decimal = "," if seen != "," and _uses_decimal_comma(cells) else "."
-        if decimal == ",":
-            notes.append("numbers are read with a decimal comma (detected; give decimal= to choose)")
-    cells.attrs["decimal"] = decimal
-    return cells, notes
+        decimal = "." if seen == "," else _decimal_mark(path, options, mark, typed.dtypes, numbers, text, n_rows)
+        if decimal is None:
+            return None
+        if decimal != mark:
+            again = _typed_read(path, options, decimal)
+            if again is None or len(again[0]) != n:
+                return None
+            split = _split_columns(path, options, again[0], plus)
+            if split is None:
+                return None
+            numbers, text = _first_rows(*split, n_rows)
+    return _Cells(columns, decimal, {columns[k]: v for k, v in sorted(numbers.items())},
+                  {columns[k]: v for k, v in sorted(text.items())})
+
+
+def _typed_read(path: Path, options: dict, decimal: str):
+    """(the file with its columns typed by the C parser, the read's warnings), or None if it fails."""
+    typed_options = {**options, "dtype": None, "decimal": decimal, "na_values": _NA_SPELLINGS,
+                     "engine": "c", "low_memory": False}
+    try:
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            return pd.read_csv(path, **typed_options), said
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _read_strings(path: Path, options: dict, **more) -> pd.DataFrame | None:
+    """Some of the file as the text path reads it (``usecols=``, ``skiprows=``), or None if it fails."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pd.read_csv(path, **options, **more)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _stripped(col: pd.Series) -> pd.Series:
+    """A column's cells as the text path has them."""
+    return col.fillna("").astype(str).str.strip()
+
+
+def _holds_plus_sign(path: Path) -> bool:
+    """Whether the file has a '+' outside an exponent ('1e+5'): a number may be written '+1.5'."""
+    previous = b""
+    with open(path, "rb") as handle:
+        while block := handle.read(_BLOCK):
+            signs = block.count(b"+")
+            if signs:
+                exponents = block.count(b"e+") + block.count(b"E+") + (block[:1] == b"+" and previous in (b"e", b"E"))
+                if signs > exponents:
+                    return True
+            previous = block[-1:]
+    return False
+
+
+def _split_columns(path: Path, options: dict, typed: pd.DataFrame, plus: bool):
+    """({position: (missing, values)} for the columns kept as numbers, {position: stripped
+    strings} for the others), or None. A text column the parser left as strings keeps them (a
+    missing-value marker, NA to the parser, becomes ""; ``_empty_rows`` tells them apart); the
+    other columns are read again as strings."""
+    numbers, text, again = {}, {}, []
+    holds_negative_zero = functools.cache(lambda: _holds_bytes(path, _negative_zero(options["sep"]), b"0"))
+    for k in range(typed.shape[1]):
+        col = typed.iloc[:, k]
+        if col.dtype == np.int64:
+            numbers[k] = (np.zeros(len(col), dtype=bool), col.to_numpy(dtype=np.float64))
+        elif col.dtype == np.float64 and not plus:
+            values = col.to_numpy(dtype=np.float64)
+            if np.isinf(values).any():
+                again.append(k)                       # an error whose message quotes the cell
+            elif (values == 0).any() and holds_negative_zero():
+                again.append(k)                       # whole numbers with gaps: the parser reads '-0' as 0
+            else:
+                numbers[k] = (np.isnan(values), values)
+        elif isinstance(col.dtype, pd.StringDtype):
+            text[k] = _stripped(col)
+        else:
+            again.append(k)                           # true/false, or numbers and text mixed
+    if again:
+        strings = _read_strings(path, options, usecols=again)
+        if strings is None or strings.shape != (len(typed), len(again)):
+            return None
+        for j, k in enumerate(again):
+            text[k] = _stripped(strings.iloc[:, j])
+    return numbers, text
+
+
+def _negative_zero(sep: str) -> re.Pattern:
+    """'-0' (or '-00'...) as a whole number: not followed by a digit, a decimal mark or an exponent."""
+    follows = b"".join(re.escape(c.encode()) for c in ".,eE" if c != sep)
+    return re.compile(rb"-0+(?![0-9" + follows + rb"])")
+
+
+def _empty_rows(path: Path, options: dict, numbers: dict, text: dict, n: int) -> np.ndarray | None:
+    """Which rows are blank (every cell empty once stripped), or None. A row can only be blank if
+    every cell is missing; those rows are read again as strings, since a missing-value marker
+    ('NA') is not empty."""
+    maybe = np.ones(n, dtype=bool)
+    for missing, _ in numbers.values():
+        maybe &= missing
+    for cells in text.values():
+        maybe &= (cells == "").to_numpy()
+    if not maybe.any():
+        return maybe
+    rows = np.flatnonzero(maybe)
+    wanted = set((rows + 1).tolist())                  # record 0 is the header
+    strings = _read_strings(path, options, skiprows=lambda i: i != 0 and i not in wanted)
+    if strings is None or len(strings) != len(rows):
+        return None
+    empty = np.zeros(n, dtype=bool)
+    empty[rows] = (strings.fillna("").astype(str).apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy()
+    return empty
+
+
+def _first_rows(numbers: dict, text: dict, n_rows: int) -> tuple[dict, dict]:
+    return ({k: (m[:n_rows], v[:n_rows]) for k, (m, v) in numbers.items()},
+            {k: cells.iloc[:n_rows] for k, cells in text.items()})
+
+
+def _likely_decimal(path: Path) -> str:
+    """',' if the start of the file holds more numbers written 1,5 than 1.5, else '.'. A guess, to
+    read the file first with the likely mark: ``_decimal_mark`` decides."""
+    with open(path, "rb") as handle:
+        start = handle.read(1 << 20)
+    return "," if len(re.findall(rb"[0-9],[0-9]", start)) > len(re.findall(rb"[0-9]\.[0-9]", start)) else "."
+
+
+def _decimal_mark(path: Path, options: dict, mark: str, dtypes, numbers: dict, text: dict, n_rows: int) -> str | None:
+    """``_uses_decimal_comma`` on the parsed path: "," if a cell is a number written 1,5 and none
+    is written 1.5, else "."; None if unsure. The cells were read with the decimal ``mark``.
+
+    A number written with the other mark is never in a column the parser typed as numbers, so it
+    is looked for in the text columns only; one written with ``mark`` may also be in a column typed
+    as floats (``_written_with``)."""
+    other = "," if mark == "." else "."
+    pattern = _WRITTEN[other][0]
+    other_found = any(_any_fullmatch(cells, pattern, other) for cells in text.values())
+    if mark == ".":
+        if not other_found:
+            return "."                                # no number written 1,5
+        found = _written_with(path, options, ".", dtypes, numbers, text, n_rows)
+        return None if found is None else ("." if found else ",")
+    if other_found:
+        return "."                                    # a number written 1.5
+    found = _written_with(path, options, ",", dtypes, numbers, text, n_rows)
+    return None if found is None else ("," if found else ".")
+
+
+def _written_with(path, options, mark, dtypes, numbers, text, n_rows) -> bool | None:
+    """Whether a cell is a number written with ``mark``, the decimal the file was read with (such
+    a cell may be in a text column or in a column typed as floats); None if unsure. The float
+    columns are read again as strings only if one cell of theirs does not settle it and the file
+    holds the mark before a digit at all."""
+    pattern, raw = _WRITTEN[mark]
+    if any(_any_fullmatch(cells, pattern, mark) for cells in text.values()):
+        return True
+    floats = [k for k in numbers if dtypes.iloc[k] == np.float64]
+    if not floats or not _holds_bytes(path, raw):
+        return False
+    if _one_cell_written_with(path, options, mark, numbers, floats, pattern):
+        return True
+    strings = _read_strings(path, options, usecols=floats)
+    if strings is None or len(strings) < n_rows:
+        return None
+    return any(_any_fullmatch(_stripped(strings.iloc[:n_rows, j]), pattern, mark) for j in range(len(floats)))
+
+
+def _one_cell_written_with(path, options, mark, numbers, floats, pattern) -> bool:
+    """Whether the first cell of a float column holding a fraction is written with ``mark``: read
+    again as a string, it must be that number."""
+    for k in floats:
+        missing, values = numbers[k]
+        fractions = np.flatnonzero(~missing & (values != np.round(values)))
+        if len(fractions):
+            row = int(fractions[0])
+            break
+    else:
+        return False
+    strings = _read_strings(path, options, usecols=[k], skiprows=range(1, row + 1), nrows=1)
+    if strings is None or len(strings) != 1:
+        return False
+    cell = _stripped(strings.iloc[:, 0])
+    missing, value = _numbers(cell, mark)
+    return bool(not missing[0] and value[0] == values[row] and cell.str.fullmatch(pattern).iloc[0])
+
+
+def _any_fullmatch(cells: pd.Series, pattern: str, mark: str) -> bool:
+    """Whether a cell matches ``pattern`` (which needs ``mark`` in the cell)."""
+    marked = cells[cells.str.contains(mark, regex=False)]
+    return bool(marked.str.fullmatch(pattern).any())
+
+
+def _holds_bytes(path: Path, pattern: re.Pattern, run: bytes = b"") -> bool:
+    """Whether the file's bytes match ``pattern``, read a block at a time. A match is one byte and
+    then bytes of ``run`` (and what the pattern only looks ahead at), so that much of a block is
+    carried over to the next."""
+    previous = b""
+    with open(path, "rb") as handle:
+        while block := handle.read(_BLOCK):
+            joined = previous + block
+            if pattern.search(joined):
+                return True
+            previous = joined[max(len(joined.rstrip(run)) - 1, 0):]
+    return False
 
 
 def _guess_separator(header_line: str) -> str:
@@ -487,15 +803,20 @@ def _check_not_one_long_column(columns, sep, where):
 
 
 def _trim_blank_rows(cells: pd.DataFrame, where: str) -> pd.DataFrame:
-    empty = (cells == "").all(axis=1).to_numpy()
-    n_rows = len(cells) - _count_trailing(empty)
-    cells, empty = cells.iloc[:n_rows], empty[:n_rows]
+    return cells.iloc[:_rows_before_blank_tail((cells == "").all(axis=1).to_numpy(), where)]
+
+
+def _rows_before_blank_tail(empty: np.ndarray, where: str) -> int:
+    """The number of rows once the blank rows (``empty``) ending the file are removed; an error
+    if too few are left or if a blank row is left among them."""
+    n_rows = len(empty) - _count_trailing(empty)
+    empty = empty[:n_rows]
     if n_rows < MIN_ROWS:
         raise ValueError(f"{where} has {n_rows} data rows; at least {MIN_ROWS} are needed")
     if empty.any():
         row = int(np.flatnonzero(empty)[0]) + 1
         raise ValueError(f"{where}: row {row} (line {row + 1} of the file) is empty")
-    return cells
+    return n_rows
 
 
 def _count_trailing(flags: np.ndarray) -> int:
@@ -589,20 +910,21 @@ def _where_row(i: int) -> str:
     return f"row {i + 1} (line {i + 2} of the file)"
 
 
-def _parse_input(cells: pd.Series, name: str, as_category: bool, decimal: str):
+def _parse_input(column, name: str, as_category: bool):
     """The column parsed, and its first bad cell as ``(index, text)`` or None.
 
+    ``column`` is ``(missing, numbers, cells)`` from ``_Cells.get``; ``cells`` (the stripped
+    strings) is None only for a column with neither text nor an infinite number.
     Bad: text in a mostly numeric column that is not declared categorical, or an infinite number.
     """
-    missing, numbers = _numbers(cells, decimal)
+    missing, numbers, cells = column
     text = np.isnan(numbers) & ~missing
-    labels = cells.to_numpy(dtype=object).copy()
-    labels[missing] = None
     if as_category:
         if not text.any():
+            labels = np.full(len(numbers), None, dtype=object)
             labels[~missing] = [np.format_float_positional(v, trim="-") for v in numbers[~missing]]
             return Column(name, "categorical", labels, numeric_levels=True), None
-        return Column(name, "categorical", labels), None
+        return Column(name, "categorical", _labels(cells, missing)), None
     if not text.any():
         infinite = np.flatnonzero(np.isinf(numbers))
         bad = None
@@ -610,6 +932,7 @@ def _parse_input(cells: pd.Series, name: str, as_category: bool, decimal: str):
             i = int(infinite[0])
             bad = (i, f"{_where_row(i)}: infinite value {cells.iloc[i]!r}", len(infinite))
         return Column(name, "numeric", numbers), bad
+    labels = _labels(cells, missing)
     lower = cells[~missing].str.lower()
     if lower.isin(_BOOLEAN).all():
         labels[~missing] = lower.map(_BOOLEAN).to_numpy(dtype=object)
@@ -621,6 +944,13 @@ def _parse_input(cells: pd.Series, name: str, as_category: bool, decimal: str):
             i, f"{_where_row(i)}: text {cells.iloc[i]!r} where a number is needed "
                f"(if the column is categorical, name it in categorical=)", int(text.sum()))
     return Column(name, "categorical", labels), None
+
+
+def _labels(cells: pd.Series, missing: np.ndarray) -> np.ndarray:
+    """The cells as an object array of str, None where missing."""
+    labels = cells.to_numpy(dtype=object).copy()
+    labels[missing] = None
+    return labels
 
 
 def _left_out(parsed: dict, *, features: set, categorical: set, where: str) -> dict:
@@ -746,9 +1076,9 @@ def _warn_constant(table: CsvTable) -> None:
 
 
 # ---------------------------------------------------------------- the target
-def _parse_target(cells: pd.Series, target, task, positive, decimal, where):
-    """(y with NaN where missing, task, missing mask, notes)."""
-    missing, numbers = _numbers(cells, decimal)
+def _parse_target(column, target, task, positive, where):
+    """(y with NaN where missing, task, missing mask, notes); ``column`` as for ``_parse_input``."""
+    missing, numbers, cells = column
     text = np.isnan(numbers) & ~missing
     if missing.all():
         raise ValueError(f"{where}: the target {target!r} is missing in every row")

@@ -5,6 +5,7 @@ data/penguins.csv)."""
 import hashlib
 import inspect
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -501,3 +502,226 @@ def test_a_header_with_fewer_names_than_values_is_an_error(tmp_path):
     path.write_text("178,13,class_0,class_1,class_2\n" + rows + "\n")
     with pytest.raises(ValueError, match=r"wine.csv: the first line names 5 columns but rows hold up to 14 values"):
         load_dataset(path, target="class_2")
+
+
+# ---------------------------------------------------------------- the parsed path reads as the text path does
+# A big numeric file is read with pandas' C parser typing the columns (the parsed path); the text
+# path (every cell a stripped string) is the definition. These tests read tricky files both ways.
+TRICKY = [" 3.5 ", "\t2.25\t", "1e3", "1E-3", "-0", "-0.0", "007", ".5", "5.", "1.000", "nan", "NaN", "NA", "n/a",
+          "N/A", "null", "NULL", "None", "?", "", "   ", " NA ", "\tn/a", "-", "inf", "-Infinity", "INF", "1e400",
+          "1e-400", "1,5", "1_000", "0x10", "1 000", "TRUE", "false", "1.5\xa0", "\u0663", "1.5e", "e5", "--1", "'1'",
+          "9007199254740993", "123456789012345678901", "18446744073709551615", "-9223372036854775809",
+          "0.30000000000000004", "941.99718765601692201630", "2.2250738585072011e-308", "4.9e-324",
+          "1.7976931348623157e308", "oops"]
+PLUS = ["+1.5", "+4", "+0.30000000000000004", "+941.99718765601692201630", " +2.5 ", "+inf", "+1,5", "+NA"]
+DIALECTS = [(",", None, "."), (";", ",", ","), ("\t", None, "."), (";", None, ",")]   # sep, decimal=, written with
+
+
+def _write_rows(path, header, rows, sep):
+    import csv
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=sep, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _tricky_file(tmp_path, cells, sep, mark, name="tricky.csv", n=24):
+    """One column per cell and per kind of column (whole numbers, whole numbers with a gap,
+    decimals): the cell in row 3, plain numbers in the other rows, so that the cell alone decides
+    how the column is typed."""
+    header = [f"{kind}{i}" for i in range(len(cells)) for kind in ("int", "gap", "dec")] + ["y"]
+    rows = []
+    for r in range(n):
+        row = []
+        for cell in cells:
+            row += [cell] * 3 if r == 3 else [str(r * 7 % 11 + 1), "" if r == 5 else str(r * 7 % 11 + 1),
+                                              f"{r % 5}{mark}{r % 3}5"]       # no zero (see the '-0' test)
+        rows.append(row + [f"{r}{mark}5"])
+    return _write_rows(tmp_path / name, header, rows, sep)
+
+
+def _canonical_bits(values):
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(np.isnan(values), np.nan, values).view(np.uint64).tolist()
+
+
+def _both_ways(path, sep=None, decimal=None):
+    """The cells read on the parsed path (``_read_cells``' default), checked against the text path:
+    the same missing cells, the same numbers to the last bit, the same text where not missing
+    (the parser hands a missing-value marker over as ""), or the same error."""
+    def gave_up(*args, **kwargs):
+        raise AssertionError("the parsed path gave up and left the file to the text path")
+
+    try:
+        slow, slow_notes = csvfile._read_cells(path, path.name, sep, decimal, fast=False)
+    except ValueError as err:
+        slow, message = None, str(err)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(csvfile, "_text_cells", gave_up)
+        if slow is None:
+            with pytest.raises(ValueError, match=re.escape(message)):
+                csvfile._read_cells(path, path.name, sep, decimal)
+            return None
+        fast, fast_notes = csvfile._read_cells(path, path.name, sep, decimal)
+    assert fast.columns == slow.columns and fast.decimal == slow.decimal and fast_notes == slow_notes
+    for name in fast.columns:
+        (fm, fv, fc), (sm, sv, sc) = fast.get(name), slow.get(name)
+        assert np.array_equal(fm, sm), name
+        assert _canonical_bits(fv) == _canonical_bits(sv), (name, fv[~np.isclose(fv, sv, equal_nan=True)])
+        assert fc is None or fc[~fm].tolist() == sc[~sm].tolist(), name
+    return fast
+
+
+@pytest.mark.parametrize("sep, decimal, mark", DIALECTS)
+def test_the_parsed_path_gives_the_text_paths_numbers_and_missing_cells(tmp_path, sep, decimal, mark):
+    cells = [c for c in TRICKY if not (sep == "\t" and c.strip(" ") != c.strip())]   # tabs are the separator
+    path = _tricky_file(tmp_path, cells, sep, mark)
+    fast = _both_ways(path, decimal=decimal)
+    assert fast.decimal == ("." if decimal is None else mark)        # ' 3.5 ' and '.5' are numbers written 1.5
+    typed = {"1e3", "1E-3", "NA", "", "   ", "007", "9007199254740993"}
+    assert {f"int{cells.index(c)}" for c in typed | {"-0"} if c in cells} <= set(fast.numbers)   # the parsed path
+    assert {f"gap{cells.index(c)}" for c in typed if c in cells} <= set(fast.numbers)
+    if fast.decimal == mark:
+        typed |= ({" 3.5 ", ".5", "0.30000000000000004", "941.99718765601692201630", "1.7976931348623157e308",
+                   "123456789012345678901"} if mark == "." else {"1,5"})
+        assert {f"dec{cells.index(c)}" for c in typed if c in cells} <= set(fast.numbers)
+    assert {f"dec{cells.index(c)}" for c in ("oops", "inf", "TRUE", " NA ", "1_000")} <= set(fast.text)
+
+
+@pytest.mark.parametrize("sep, decimal, mark", DIALECTS[:2])
+def test_a_plus_sign_sends_the_decimal_columns_to_the_text_path(tmp_path, sep, decimal, mark):
+    """pandas' to_numeric rounds a long number written with a leading '+' otherwise than the parser."""
+    path = _tricky_file(tmp_path, PLUS + TRICKY[:12], sep, mark)
+    fast = _both_ways(path, decimal=decimal)
+    assert not any(name.startswith("dec") for name in fast.numbers) and "int1" in fast.numbers
+
+
+def test_a_negative_zero_among_whole_numbers_with_gaps_stays_negative(tmp_path, monkeypatch):
+    """The parser reads whole numbers with gaps as integers, where '-0' is 0: such a column holding
+    a zero goes to the text path if the file holds a '-0'."""
+    path = tmp_path / "zero.csv"
+    cells = ["-0" if i == 3 else "" if i == 7 else str(i) for i in range(25)]
+    path.write_text("a,b,y\n" + "".join(f"{cell},{i % 3},{i % 5}\n" for i, cell in enumerate(cells)))
+    assert "a" in _both_ways(path).text
+    outcome = _same_both_ways(monkeypatch, path, target="y", categorical=["a"], missing="impute")
+    assert outcome[5][0][3][:4] == ["0", "1", "2", "-0"]
+    path.write_text(path.read_text().replace("-0,", "-0.0,"))
+    assert "a" in _both_ways(path).numbers
+
+
+def _random_number(rng, plus):
+    size = rng.choice([0, 4, 14, 15, 16, 17, 21])
+    digits = str(rng.integers(1, 10)) + "".join(rng.choice(list("0123456789"), size=size))
+    if rng.random() < 0.7:
+        digits += "." + "".join(rng.choice(list("0123456789"), size=rng.choice([1, 5, 17, 20])))
+    if rng.random() < 0.4:
+        digits += rng.choice(["e", "E"]) + str(rng.integers(-330, 280))    # no infinite number
+    sign = rng.choice(["", "-", "+"] if plus else ["", "-"])
+    return rng.choice(["", " ", "\t"]) + sign + digits + rng.choice(["", " ", "\t"])
+
+
+@pytest.mark.parametrize("plus", [False, True])
+def test_long_numbers_read_the_same_to_the_last_bit(tmp_path, plus):
+    rng = np.random.default_rng(7)
+    rows = [[_random_number(rng, plus) for _ in range(30)] + [str(r)] for r in range(100)]
+    path = _write_rows(tmp_path / "long.csv", [f"x{i}" for i in range(30)] + ["y"], rows, ",")
+    fast = _both_ways(path)
+    assert len(fast.numbers) == (1 if plus else 31)                     # with a '+', the text path reads them
+
+
+def _outcome(path, **options):
+    """What read_csv_table gives: the table's every part, or the error message."""
+    try:
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            table = csvfile.read_csv_table(path, **options)
+    except ValueError as err:
+        return "error", str(err)
+    columns = [(c.name, c.kind, c.numeric_levels,
+                _canonical_bits(c.values) if c.kind == "numeric" else c.values.tolist()) for c in table.columns]
+    return (table.task, _canonical_bits(table.y), table.rows.tolist(), table.notes, table.groups, columns,
+            [str(w.message) for w in said])
+
+
+def _same_both_ways(monkeypatch, path, **options):
+    fast = _outcome(path, **options)
+    with monkeypatch.context() as patch:
+        patch.setattr(csvfile, "_parsed_cells", lambda *args, **kwargs: None)
+        slow = _outcome(path, **options)
+    assert fast == slow
+    return fast
+
+
+@pytest.mark.parametrize("cell", TRICKY + PLUS)
+def test_every_message_and_value_is_the_same_both_ways(tmp_path, monkeypatch, cell):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=25).round(3), "x": rng.integers(0, 9, 25).astype(str),
+                          "y": rng.normal(size=25).round(2).astype(str)}).astype(object)
+    frame.loc[3, "x"] = cell
+    path = _write_rows(tmp_path / "x.csv", frame.columns, frame.to_numpy().tolist(), ",")
+    outcomes = [_same_both_ways(monkeypatch, path, target="y", **options)
+                for options in ({}, {"categorical": ["x"]}, {"missing": "error"}, {"missing": "impute"})]
+    frame.loc[3, "y"] = cell
+    path = _write_rows(tmp_path / "y.csv", frame.columns, frame.to_numpy().tolist(), ",")
+    outcomes.append(_same_both_ways(monkeypatch, path, target="y"))
+    if cell == "oops":
+        assert "column 'x', row 4 (line 5 of the file): text 'oops' where a number is needed" in outcomes[0][1]
+        assert "column 'y', row 4 (line 5 of the file): text 'oops'" in outcomes[-1][1]
+    if cell == "inf":
+        assert "column 'x', row 4 (line 5 of the file): infinite value 'inf'" in outcomes[0][1]
+
+
+BLANKS = {
+    "trailing blank lines": "\n\n\n",
+    "trailing separators and spaces": ",,\n  ,\t, \n",
+    "a trailing row of markers": "NA,na,?\n",
+    "a blank line inside": "\n1,2,3\n",
+    "a row of markers inside": "NA,,n/a\n1,2,3\n",
+    "a row of spaces inside": " , , \n1,2,3\n",
+    "a quoted line break then blanks": '"4\n",5,6\n\n',
+}
+
+
+@pytest.mark.parametrize("n", [19, 25])
+@pytest.mark.parametrize("case", sorted(BLANKS))
+def test_blank_rows_are_told_from_missing_values_both_ways(tmp_path, monkeypatch, case, n):
+    path = tmp_path / "blank.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i * 3 % 7}.5,{i % 4}\n" for i in range(n)) + BLANKS[case])
+    for options in ({}, {"missing": "impute"}, {"missing": "error"}):
+        _same_both_ways(monkeypatch, path, target="y", **options)
+    _both_ways(path)
+
+
+DECIMAL_FILES = {    # name: (column a, b, c of row i), the decimal mark detected
+    "comma numbers": (lambda i: f"{i},5", str, lambda i: "x" if i == 4 else str(i % 3), ","),
+    "comma numbers, whole numbers with gaps": (lambda i: f"{i},5", lambda i: "" if i % 5 == 0 else str(i),
+                                               lambda i: str(i % 3), ","),
+    "comma numbers, a version in the text": (lambda i: f"{i},5", str, lambda i: "v1.2" if i == 4 else "x", ","),
+    "comma numbers and a dot number": (lambda i: f"{i},5", lambda i: "2.5" if i == 7 else str(i), str, "."),
+    "comma numbers, a dot number among whole numbers with gaps": (
+        lambda i: f"{i},5", lambda i: "" if i % 5 == 0 else "2.5" if i == 7 else str(i), str, "."),
+    "comma numbers, a dot number in the text": (lambda i: f"{i},5", str, lambda i: ".5" if i == 4 else "x", "."),
+    "dot numbers only": (lambda i: f"{i}.5", str, lambda i: "x" if i == 4 else str(i % 3), "."),
+    "dot numbers, a comma number in the text": (lambda i: f"{i}.5", str, lambda i: "1,5" if i == 4 else "x", "."),
+    "comma numbers, all whole": (lambda i: f"{i},0", str, lambda i: "x" if i == 4 else str(i % 3), ","),
+    "whole numbers, lists in the text": (str, lambda i: str(i % 4), lambda i: f"{i % 3},2,3", "."),
+    "comma numbers and dates with dots": (lambda i: f"{i},5", lambda i: "" if i % 5 == 0 else str(i),
+                                          lambda i: f"0{i % 9 + 1}.0{i % 7 + 1}.2020", ","),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DECIMAL_FILES))
+def test_the_decimal_comma_is_detected_the_same_both_ways(tmp_path, monkeypatch, case):
+    a, b, c, mark = DECIMAL_FILES[case]
+    path = tmp_path / "semi.csv"
+    path.write_text("a;b;c;y\n" + "".join(f"{a(i)};{b(i)};{c(i)};{i % 7}\n" for i in range(30)))
+    assert _both_ways(path).decimal == mark
+    _same_both_ways(monkeypatch, path, target="y")
+    _same_both_ways(monkeypatch, path, target="y", categorical=["c"])
+
+
+def test_a_plain_numeric_file_is_typed_by_the_parser(tmp_path):
+    frame = _frame()
+    fast, _ = csvfile._read_cells(_write(tmp_path, frame), "data.csv", None, None)
+    assert set(fast.numbers) == {"age", "weight", "cost"} and set(fast.text) == {"region"}
