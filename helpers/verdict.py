@@ -111,16 +111,18 @@ class Verdict:
     def summary(self) -> str:
         """The verdict in one or two plain sentences (plain text: escape it for Markdown or HTML).
 
-        For example "bmi, s5 and bp matter; age and s4 do not matter; sex is unclear."
+        For example "bmi, s5 and bp matter; age and s4 do not matter; sex is unclear." Of many
+        inputs with one verdict, the ``SUMMARY_NAMES`` most important are named and the others
+        counted ("x7, x3, ... and 85 others do not matter"); the table names every one.
         """
         parts = []
         matters, nots, unclear = (self.features(v) for v in VERDICTS)
         if matters:
-            parts.append(f"{_join(matters)} {'matters' if len(matters) == 1 else 'matter'}")
+            parts.append(f"{_join(matters, SUMMARY_NAMES)} {'matters' if len(matters) == 1 else 'matter'}")
         if nots:
-            parts.append(f"{_join(nots)} {'does' if len(nots) == 1 else 'do'} not matter")
+            parts.append(f"{_join(nots, SUMMARY_NAMES)} {'does' if len(nots) == 1 else 'do'} not matter")
         if unclear:
-            parts.append(f"{_join(unclear)} {'is' if len(unclear) == 1 else 'are'} unclear")
+            parts.append(f"{_join(unclear, SUMMARY_NAMES)} {'is' if len(unclear) == 1 else 'are'} unclear")
         text = "; ".join(parts) + "."
         together = self.clusters[self.clusters["together_only"]] if len(self.clusters) else self.clusters
         for _, row in together.iterrows():
@@ -133,8 +135,15 @@ class Verdict:
         return f"Verdict: {self.summary()}\n{self.table.round(4).to_string(index=False)}"
 
 
-def _join(names: Sequence[str]) -> str:
+SUMMARY_NAMES = 12
+"""Most names of one verdict in ``Verdict.summary``; beyond, the rest are counted."""
+
+
+def _join(names: Sequence[str], limit: int | None = None) -> str:
+    """``a, b and c``; with ``limit``, of more names the first ``limit`` and ``and 85 others``."""
     names = list(names)
+    if limit is not None and len(names) > limit + 1:
+        return ", ".join(names[:limit]) + f" and {len(names) - limit} others"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 

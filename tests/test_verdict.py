@@ -54,6 +54,22 @@ def test_known_function_x1_matters_noise_does_not():
     assert v.threshold == pytest.approx(DEFAULT_THRESHOLD * v.baseline_loss)
 
 
+def test_a_summary_of_many_inputs_names_the_first_and_counts_the_rest():
+    """100 inputs the model never reads: the sentence names the first 12 of them and counts the
+    other 87; 13 would all be named (naming one more costs less than counting it)."""
+    from helpers.verdict import SUMMARY_NAMES
+
+    X, y = linear_data(300, seed=0, d=100)
+    v = decide([Known([3] + [0] * 99)], X, y, task="regression", n_repeats=2)
+    nots = v.features("does not matter")
+    assert len(nots) == 99
+    expected = f"x1 matters; {', '.join(nots[:SUMMARY_NAMES])} and 87 others do not matter."
+    assert v.summary() == expected
+    X, y = linear_data(300, seed=0, d=14)
+    v = decide([Known([3] + [0] * 13)], X, y, task="regression", n_repeats=2)
+    assert "others" not in v.summary() and all(f in v.summary() for f in v.table["feature"])
+
+
 def test_trained_net_x1_matters_noise_never_matters():
     X, y = linear_data(500, seed=1)
     net = train(X[:375], y[:375], seed=0, epochs=400).model
