@@ -5,13 +5,17 @@ columns with one shared row order, ``conditional_permutation`` shuffles only the
 that the other columns do not explain. All three share one core (``_scores``):
 
 * every (input, repeat) pair gets its own row permutation, drawn in a fixed order from
-  ``np.random.default_rng(seed)`` (see ``_permutations``), so a seed fixes every number;
+  ``np.random.default_rng(seed)`` (see ``_permutation_stream``), so a seed fixes every number;
 * the shuffled copies are evaluated in large batches, never one model call per repeat;
 * for the kit's ``MLP`` the first layer is linear, so shuffling column ``i`` moves the hidden
   pre-activations by a rank-one term, ``Z_perm = Z + (x_i[perm] - x_i) w_i^T`` with
   ``Z = X W1^T + b1`` computed once; only the activation and the output layer are evaluated per
   shuffled copy. Any other ``torch.nn.Module`` takes the generic path, which stacks shuffled copies
-  of ``X`` and calls the model on big batches. Both paths see the same permutations.
+  of ``X`` and calls the model on big batches. Both paths see the same permutations;
+* memory: besides the caller's arrays, ``X`` once in float32 (for the MLP, its hidden
+  pre-activations ``Z`` instead), one unit's columns and permutations at a time, and one batch of
+  about ``_BATCH_ELEMENTS`` numbers (on many rows, a block of rows): it grows as rows x (inputs +
+  hidden units + repeats), never as rows x inputs squared.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from torch import nn
 
 from helpers._base import (Importance, as_target, check_choice, check_groups, check_inputs, check_seed,
                            check_positive_int, forward_fn, frame, one_hidden_layer, series)
+from helpers._gradients import _one_blas_thread
 from helpers.model import _one_thread, is_plain_mlp
 
 METRICS = ("mse", "log_loss", "accuracy")
@@ -31,6 +36,9 @@ METRICS = ("mse", "log_loss", "accuracy")
 # generic path. 2**20 float32 numbers are 4 MB: big enough that per-call overhead is small,
 # small enough to stay in cache between the steps of one pass.
 _BATCH_ELEMENTS = 2 ** 20
+# When one copy of the rows is more than a pass, the rows are cut into blocks of a multiple of
+# this many rows, so that the memory of a pass stays bounded however many rows there are.
+_ROW_ALIGN = 4096
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -40,9 +48,13 @@ def _is_binary(model: nn.Module) -> bool:
 
 def _unit_permutations(rng: np.random.Generator, n_repeats: int, n: int) -> np.ndarray:
     """The next unit's row permutations, (n_repeats, n): ``rng.permuted`` along the rows of
-    ``n_repeats`` copies of ``0 .. n-1``. C order: ``Generator.permuted`` returns a column-major
-    array here, and gathers along such an index come out transposed, six times slower downstream."""
-    return np.ascontiguousarray(rng.permuted(np.broadcast_to(np.arange(n), (n_repeats, n)), axis=1))
+    ``n_repeats`` copies of ``0 .. n-1``. Shuffled in place in a C-order array (``out=``): the
+    same draws as into the column-major copy ``permuted`` makes by itself (the rows are shuffled
+    one after the other either way), but each row's swaps stay in one stretch of memory, and
+    the gathers downstream need C order (along a column-major index they come out transposed,
+    six times slower)."""
+    perms = np.empty((n_repeats, n), dtype=np.int64)
+    return rng.permuted(np.broadcast_to(np.arange(n), (n_repeats, n)), axis=1, out=perms)
 
 
 def _permutation_stream(rng: np.random.Generator, n_units: int, n_repeats: int, n: int):
@@ -60,6 +72,15 @@ def _permutation_stream(rng: np.random.Generator, n_units: int, n_repeats: int, 
             if k + 1 < n_units:
                 pending = pool.submit(_unit_permutations, rng, n_repeats, n)
             yield current
+
+
+def _squared_error(pred: torch.Tensor, yt: torch.Tensor) -> np.ndarray:
+    """Mean over the rows of ``(pred - y) ** 2`` in float64, (b, n) -> (b,). Computed in place on
+    one float64 copy of ``pred``: the numbers of ``((pred.double() - yt) ** 2).mean(1)`` (torch
+    squares by one multiplication either way), in half the time: one fresh buffer instead of three
+    (a fresh buffer costs a page fault per 4 kB)."""
+    err = pred.to(torch.float64, copy=True).sub_(yt)
+    return err.mul_(err).mean(1).numpy()
 
 
 def _metric(metric, model: nn.Module, y: np.ndarray):
@@ -84,8 +105,8 @@ def _metric(metric, model: nn.Module, y: np.ndarray):
         raise ValueError(f"metric={metric!r} needs y of 0s and 1s")
     if metric == "mse":
         if binary:  # the Brier score: squared error of the predicted probability
-            return metric, lambda out: ((torch.sigmoid(out.double()) - yt) ** 2).mean(1).numpy(), False
-        return metric, lambda out: ((out.double() - yt) ** 2).mean(1).numpy(), False
+            return metric, lambda out: _squared_error(torch.sigmoid(out.double()), yt), False
+        return metric, lambda out: _squared_error(out, yt), False
     if metric == "log_loss":  # -y log p - (1-y) log(1-p) with p = sigmoid(z), written stably in z
         return metric, lambda out: (nn.functional.softplus(out.double()) - yt * out.double()).mean(1).numpy(), False
     return metric, lambda out: ((out > 0).double() == yt).double().mean(1).numpy(), True
@@ -103,13 +124,123 @@ def _folded_layers(model: nn.Module):
 
 def _picked(stream, draws):
     """The draws of ``stream`` at the (ascending) positions ``draws``, in order; the draws in
-    between are made (so that the generator's state is as if every one were used) and dropped."""
+    between are made (so that the generator's state is as if every one were used) and dropped.
+    Keeps no reference to a draw once handed on: on many rows each is large."""
     position = -1
     for want in draws:
-        while position < want:
-            current = next(stream)
-            position += 1
-        yield current
+        for _ in range(want - position - 1):
+            next(stream)
+        position = want
+        yield next(stream)
+
+
+def _pass_shape(n: int, width: int, n_repeats: int) -> tuple[int, int]:
+    """(repeats, rows) of one batched pass over ``width`` numbers per row, about
+    ``_BATCH_ELEMENTS`` in all. All the rows while one copy of them fits (several repeats at
+    once when more fit); else one repeat and a block of a multiple of ``_ROW_ALIGN`` rows, so that
+    a pass's memory does not grow with the number of rows."""
+    if n * width <= _BATCH_ELEMENTS:
+        return max(1, min(n_repeats, _BATCH_ELEMENTS // (n * width))), n
+    return 1, min(n, max(_ROW_ALIGN, _BATCH_ELEMENTS // width // _ROW_ALIGN * _ROW_ALIGN))
+
+
+class _Unit:
+    """One unit (a column or a group): its column indices, and ``shuf`` and ``base - X`` at them
+    as float32 arrays of the unit's own size, (n,) for a column, (n, g) for a group: memory for
+    one unit at a time, never a copy of all of ``X`` per unit."""
+
+    def __init__(self, cols, base: np.ndarray, shuf: np.ndarray, X: np.ndarray):
+        self.cols = list(cols)
+        at = self.cols[0] if len(self.cols) == 1 else self.cols
+        self.shuf = torch.as_tensor(shuf[:, at], dtype=torch.float32)
+        self.offset = torch.as_tensor(base[:, at] - X[:, at], dtype=torch.float32)
+
+    def change(self, P: torch.Tensor, r0: int, r1: int) -> torch.Tensor:
+        """``base + shuf[p] - X`` on the unit's columns at rows r0:r1 of the copies with the
+        permutations ``P`` (b, n): (b, r1 - r0), or (b, r1 - r0, g) for a group."""
+        rows = P[:, r0:r1]
+        # index_select on the flattened indices: three times faster than indexing with a 2-D tensor
+        new = self.shuf.index_select(0, rows.reshape(-1)).view(*rows.shape, *self.shuf.shape[1:])
+        return new.add_(self.offset[r0:r1])
+
+
+class _MLPCopies:
+    """The outputs of the kit's ``MLP`` on shuffled copies of ``X``, from its weights.
+
+    The first layer is linear, so changing the unit's columns by ``delta`` moves the hidden
+    pre-activations by ``delta W1[:, unit]^T`` (rank one for a single column): ``Z = X W1^T + b1``
+    is computed once, and each copy costs the activation and the output layer only. Hidden units
+    along the middle axis, rows last, (repeats, h, rows): the rows stay contiguous."""
+
+    def __init__(self, model: nn.Module, X: np.ndarray, n_repeats: int):
+        f32 = torch.float32
+        self.act, W1, b1, v, self.b2 = _folded_layers(model)
+        h, n = W1.shape[0], X.shape[0]
+        self.step, self.rows = _pass_shape(n, h, n_repeats)
+        # Z in float64, then float32, a block of rows at a time (on many rows a float64 copy
+        # of all of Z would be the largest array here); numpy's BLAS on one thread (the same
+        # numbers): a second BLAS thread would keep spinning after this small product, taking
+        # the core that draws the permutations
+        self.Zt = torch.empty(h, n, dtype=f32)
+        with _one_blas_thread():
+            for r0 in range(0, n, self.rows):
+                Z = X[r0:r0 + self.rows] @ W1.T
+                Z += b1
+                self.Zt[:, r0:r0 + self.rows] = torch.from_numpy(Z).T
+        self.W1t = torch.as_tensor(W1, dtype=f32)                                # (h, d)
+        self.vt = torch.as_tensor(v, dtype=f32)
+        # one buffer reused by every pass: fresh large tensors cost a page fault per 4 kB
+        self.H = torch.empty(self.step * h * self.rows)
+
+    def baseline(self) -> torch.Tensor:
+        return self.vt @ self.act(self.Zt.clone()) + self.b2                     # (n,)
+
+    def outputs(self, unit: _Unit, P: torch.Tensor) -> torch.Tensor:
+        """(b, n) outputs on the copies of ``unit`` with the permutations ``P`` (b, n)."""
+        (h, n), b = self.Zt.shape, len(P)
+        w = self.W1t[:, unit.cols]                                               # (h, g)
+        out = torch.empty(b, n)
+        for r0 in range(0, n, self.rows):
+            r1 = min(n, r0 + self.rows)
+            H = self.H[:b * h * (r1 - r0)].view(b, h, r1 - r0)
+            delta = unit.change(P, r0, r1)
+            if len(unit.cols) == 1:                                              # rank one
+                torch.addcmul(self.Zt[:, r0:r1], delta.unsqueeze(1), w, out=H)
+            else:                                                                # rank |group|
+                torch.matmul(w, delta.transpose(1, 2), out=H).add_(self.Zt[:, r0:r1])
+            self.act(H)
+            torch.matmul(self.vt, H, out=out[:, r0:r1])           # contiguous: all rows, or b == 1
+        return out.add_(self.b2)
+
+
+class _ModelCopies:
+    """The outputs of any model on shuffled copies of ``X``: copies stacked into big batches, one
+    model call per pass (over blocks of rows when one copy is more than a pass)."""
+
+    def __init__(self, model: nn.Module, X: np.ndarray, n_repeats: int):
+        self.f = forward_fn(model)
+        self.Xt = torch.as_tensor(X, dtype=torch.float32)
+        n, d = X.shape
+        self.step, self.rows = _pass_shape(n, d, n_repeats)
+        self.batch = torch.empty(self.step, self.rows, d)
+
+    def baseline(self) -> torch.Tensor:
+        n = len(self.Xt)
+        return torch.cat([self.f(self.Xt[r0:r0 + self.rows]) for r0 in range(0, n, self.rows)])
+
+    def outputs(self, unit: _Unit, P: torch.Tensor) -> torch.Tensor:
+        """(b, n) outputs on the copies of ``unit`` with the permutations ``P`` (b, n)."""
+        (n, d), b = self.Xt.shape, len(P)
+        out = torch.empty(b, n)
+        for r0 in range(0, n, self.rows):
+            r1 = min(n, r0 + self.rows)
+            X = self.Xt[r0:r1]
+            Xs = self.batch[:b, :r1 - r0]
+            Xs.copy_(X)                                                          # b copies of the rows
+            delta = unit.change(P, r0, r1)
+            Xs[:, :, unit.cols] = (delta.unsqueeze(2) if len(unit.cols) == 1 else delta) + X[:, unit.cols]
+            out[:, r0:r1] = self.f(Xs.reshape(-1, d)).reshape(b, r1 - r0)
+        return out
 
 
 def _scores(model, X, units, base, shuf, seed, n_repeats, loss, draws=None):
@@ -120,63 +251,35 @@ def _scores(model, X, units, base, shuf, seed, n_repeats, loss, draws=None):
     ``_permutation_stream(default_rng(seed), ...)``: ``base = 0, shuf = X`` is a plain permutation.
     ``draws`` ascending: a group drawing at its first column's position gets the permutations
     that column gets in ``permutation``, whatever the other groups are.
+    ``loss`` is called on the unshuffled outputs (1, n) first, then on each unit's repeats in
+    order, in batches (b, n).
+    Memory: ``X`` once in float32 (the MLP path: its hidden pre-activations), the current unit's
+    columns and permutations, and one pass of at most ``_BATCH_ELEMENTS`` numbers (or one copy of
+    the rows); nothing grows with the number of inputs times the size of ``X``.
     Returns (losses (n_repeats, n_units), baseline loss, whether the MLP path was used).
     """
-    n, d = X.shape
-    n_units = len(units)
+    n, n_units = X.shape[0], len(units)
     draws = list(range(n_units)) if draws is None else [int(k) for k in draws]
     if any(b <= a for a, b in zip(draws, draws[1:])) or len(draws) != n_units:
         raise ValueError(f"draws must be {n_units} ascending positions, got {draws}")  # internal misuse
     out = np.empty((n_repeats, n_units))
     fast = is_plain_mlp(model)
-    f32 = torch.float32
-    offset = torch.as_tensor(base - X, dtype=f32)                              # new - x = offset + shuf[p]
-    shuf_t = torch.as_tensor(shuf, dtype=f32)
     n_draws = draws[-1] + 1 if draws else 0
     stream = _picked(_permutation_stream(np.random.default_rng(seed), n_draws, n_repeats, n), draws)
     # one thread: these are many medium-sized element-wise passes, and on a small machine waking
     # a second thread for each costs more than it gains (measured in bench/speed.py)
     with torch.no_grad(), _one_thread():
-        if fast:
-            # hidden units along the middle axis, rows last: (batch, h, n) keeps the rows contiguous
-            act, W1, b1, v, b2 = _folded_layers(model)
-            h = W1.shape[0]
-            Zt = torch.as_tensor((X @ W1.T + b1).T, dtype=f32).contiguous()     # (h, n)
-            W1t = torch.as_tensor(W1, dtype=f32)                                # (h, d)
-            vt = torch.as_tensor(v, dtype=f32)
-            baseline = loss((vt @ act(Zt.clone()) + b2)[None])[0]
-            step = max(1, min(n_repeats, _BATCH_ELEMENTS // (n * h)))
-            # one buffer reused by every batch: fresh large tensors cost a page fault per 4 kB
-            H = torch.empty(step, h, n)
-        else:
-            f = forward_fn(model)
-            Xt = torch.as_tensor(X, dtype=f32)
-            baseline = loss(f(Xt)[None])[0]
-            step = max(1, min(n_repeats, _BATCH_ELEMENTS // (n * d)))
-            Xb = Xt.repeat(step, 1, 1)
-        for k, (cols, perms_k) in enumerate(zip(units, stream)):
-            idx = torch.as_tensor(list(cols))
-            perms_k = torch.from_numpy(perms_k)
-            for start in range(0, n_repeats, step):
-                P = perms_k[start:start + step]                                 # (b, n)
-                b = len(P)
-                if fast:
-                    Hb = H[:b]
-                    if len(idx) == 1:                                           # rank one
-                        j = int(idx[0])
-                        delta = shuf_t[:, j][P].add_(offset[:, j])              # (b, n)
-                        torch.addcmul(Zt, delta.unsqueeze(1), W1t[:, j:j + 1], out=Hb)
-                    else:                                                       # rank |group|
-                        delta = shuf_t[:, idx][P].add_(offset[:, idx])          # (b, n, g)
-                        torch.matmul(W1t[:, idx], delta.transpose(1, 2), out=Hb).add_(Zt)
-                    act(Hb)
-                    ob = torch.matmul(vt, Hb).add_(b2)                          # (b, n)
-                else:
-                    Xs = Xb[:b]
-                    Xs[:, :, idx] = shuf_t[:, idx][P] + offset[:, idx] + Xt[:, idx]
-                    ob = f(Xs.reshape(b * n, d)).reshape(b, n)
-                    Xs[:, :, idx] = Xt[:, idx]
-                out[start:start + b, k] = loss(ob)
+        copies = (_MLPCopies if fast else _ModelCopies)(model, X, n_repeats)
+        baseline = loss(copies.baseline()[None])[0]
+        for k, cols in enumerate(units):
+            # next(), not zip(): zip would hold the previous unit's permutations while the next
+            # are fetched and the ones after started; with the del below, two units' permutations
+            # are in memory at a time, not three (on many rows each is large)
+            unit, perms_k = _Unit(cols, base, shuf, X), torch.from_numpy(next(stream))
+            for start in range(0, n_repeats, copies.step):
+                P = perms_k[start:start + copies.step]                           # (b, n)
+                out[start:start + len(P), k] = loss(copies.outputs(unit, P))
+            del unit, perms_k, P
     return out, float(baseline), fast
 
 
@@ -280,7 +383,8 @@ def permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed: int = 0,
     given, ya, n_repeats, name, loss, higher = _prepare(model, X, y, n_repeats, metric, feature_names, groups)
     seed = check_seed(seed)
     Xa, units = given.X, list(given.groups.values())
-    losses, baseline, fast = _scores(model, Xa, units, np.zeros_like(Xa), Xa, seed, n_repeats, loss,
+    # np.zeros, not zeros_like: its pages are mapped only when written, and _scores only reads them
+    losses, baseline, fast = _scores(model, Xa, units, np.zeros(Xa.shape), Xa, seed, n_repeats, loss,
                                      draws=[cols[0] for cols in units])
     return _grouped_result("permutation", losses, baseline, higher, given,
                            {"metric": name, "n_repeats": n_repeats, "seed": seed, "fast_path": fast})
@@ -340,12 +444,48 @@ def grouped_permutation(model: nn.Module, X, y, *, groups, n_repeats: int = 10, 
     Xa, names = given.X, given.names
     chosen = check_groups(groups, names, partition=False)
     labels, units = list(chosen), list(chosen.values())
-    losses, baseline, fast = _scores(model, Xa, units, np.zeros_like(Xa), Xa, seed, n_repeats, loss)
+    losses, baseline, fast = _scores(model, Xa, units, np.zeros(Xa.shape), Xa, seed, n_repeats, loss)
     result = _result("grouped_permutation", losses, baseline, higher, labels,
                      {"metric": name, "n_repeats": n_repeats, "seed": seed, "fast_path": fast,
                       "groups": {lab: [names[j] for j in u] for lab, u in zip(labels, units)}})
     result.values.index.name = result.std.index.name = result.samples.columns.name = "group"
     return result
+
+
+CONDITION_LIMIT = 1e8
+"""Largest condition number of the inputs' correlation matrix for which the residuals are read
+off its inverse (``_residuals_from_precision``); above it, one least-squares solve per unit."""
+
+
+def _residuals_from_precision(X: np.ndarray, units) -> np.ndarray | None:
+    """The OLS residuals of every unit's columns on the other columns (with an intercept), all
+    from one inverse, or None when the columns are too close to collinear for it.
+
+    With ``Xc`` the centred columns and ``P = (Xc^T Xc)^-1``, the residual of the block ``G``
+    regressed on the rest is ``Xc P[:, G] P[G, G]^-1`` (the partitioned inverse: the columns of
+    ``Xc P`` are orthogonal to every other column, and ``P[G, G]^-1`` rescales them so that the
+    block's own coefficient is one). One (n, d) x (d, d) product replaces d least-squares solves of
+    (n, d) each, so the cost grows as n d^2 instead of n d^3: at 20,000 rows x 100 inputs, a
+    fraction of a second instead of half a minute. The numbers equal ``lstsq``'s to float64
+    rounding (about 1e-12 relative); collinear or nearly collinear columns, where the inverse
+    loses its digits, take the least-squares route instead.
+    """
+    Xc = X - X.mean(axis=0)
+    gram = Xc.T @ Xc
+    scale = np.sqrt(np.diag(gram))
+    if not (scale > 0).all():
+        return None                                                # a constant column
+    corr = gram / np.outer(scale, scale)
+    eig = np.linalg.eigvalsh(corr)
+    if eig[0] <= 0 or eig[-1] / eig[0] > CONDITION_LIMIT:
+        return None
+    P = np.linalg.inv(corr) / np.outer(scale, scale)              # (Xc^T Xc)^-1, from the scaled inverse
+    XP = Xc @ P
+    resid = np.empty_like(X)
+    for cols in units:
+        block = P[np.ix_(cols, cols)]
+        resid[:, cols] = np.linalg.solve(block, XP[:, cols].T).T
+    return resid
 
 
 def _linear_conditional(X: np.ndarray, units=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -356,15 +496,22 @@ def _linear_conditional(X: np.ndarray, units=None) -> tuple[np.ndarray, np.ndarr
     squares over its total sum of squares, pooled over its columns)."""
     n, d = X.shape
     units = [[i] for i in range(d)] if units is None else units
-    fitted = np.empty_like(X)
-    for cols in units:
-        A = np.column_stack([np.ones(n), np.delete(X, cols, axis=1)])
-        target = X[:, cols[0]] if len(cols) == 1 else X[:, cols]
-        coef, *_ = np.linalg.lstsq(A, target, rcond=None)
-        fitted[:, cols] = (A @ coef).reshape(n, len(cols))
-    resid = X - fitted
-    total = ((X - X.mean(axis=0)) ** 2).sum(axis=0)
-    rss = (resid ** 2).sum(axis=0)
+    resid = _residuals_from_precision(X, units)
+    if resid is None:   # (nearly) collinear columns: one least-squares solve per unit
+        fitted = np.empty_like(X)
+        for cols in units:
+            A = np.column_stack([np.ones(n), np.delete(X, cols, axis=1)])
+            target = X[:, cols[0]] if len(cols) == 1 else X[:, cols]
+            coef, *_ = np.linalg.lstsq(A, target, rcond=None)
+            fitted[:, cols] = (A @ coef).reshape(n, len(cols))
+        resid = X - fitted
+    else:
+        fitted = X - resid
+    # both sums of squares through one scratch array, squared in place (the numbers of
+    # ``(a ** 2).sum(axis=0)``): on large data, two fewer copies of X at once
+    scratch = X - X.mean(axis=0)
+    total = np.square(scratch, out=scratch).sum(axis=0)
+    rss = np.square(resid, out=scratch).sum(axis=0)
     total_u = np.array([total[cols].sum() for cols in units])
     rss_u = np.array([rss[cols].sum() for cols in units])
     r2 = np.where(total_u > 0, 1 - rss_u / np.where(total_u > 0, total_u, 1), 0.0)
@@ -376,8 +523,9 @@ def conditional_permutation(model: nn.Module, X, y, *, n_repeats: int = 10, seed
                             feature_names: Sequence[str] | None = None, groups=None) -> Importance:
     """Conditional permutation importance: shuffle only the part of an input the others do not explain.
 
-    Each input is split by ordinary least squares (with an intercept, ``np.linalg.lstsq``) on
-    the other inputs, over the rows of ``X``:
+    Each input is split by ordinary least squares (with an intercept) on the other inputs, over
+    the rows of ``X`` (all inputs from one inverse of their correlation matrix, or one
+    ``np.linalg.lstsq`` per input when they are nearly collinear; see ``_residuals_from_precision``):
 
         x_i = xhat_i + e_i,   xhat_i = a_i + X_{-i} b_i,
         x_i' = xhat_i + e_i[pi_ir],
