@@ -17,13 +17,20 @@ Everything is batched. For the kit's ``MLP`` the first layer is linear, so the h
 pre-activations of a masked row split into a part from ``x`` and a part from ``b``:
 ``W1 (x_S + b_{-S}) + b1 = W1 (m_S * x) + (W1 ((1 - m_S) * b) + b1)``. Both parts are computed
 once per coalition (2^d x n and 2^d x m small products) and only their sum goes through the
-activation: 2^d x n x m x h numbers, in chunks. Any other module gets the masked rows stacked
-into large batches.
+activation. That leaves 2^d x n x m x h activations (2e8 for 10 inputs, 100 rows, 100 background
+rows and 20 hidden units), which is the whole cost, so they are done as three passes over one
+reused, cache-sized float32 buffer (laid out hidden unit, row, background row): the broadcast sum
+of the two parts, the activation in place, and the sum over the background rows. The output
+weights are applied after that sum, to 2^d x n x h numbers, in float64. The coalitions are shared
+out over torch's threads, one Python thread each (see ``_values_mlp``). No activation is skipped:
+only the empty and the full coalition (2 of 2^d) have fewer distinct masked rows, not worth a
+special case. Any other module gets the masked rows stacked into large batches.
 """
 from __future__ import annotations
 
 import math
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -31,14 +38,19 @@ from torch import nn
 
 from helpers._base import (Importance, as_matrix, check_choice, check_inputs, check_positive_int, check_seed,
                            forward_fn, frame, one_hidden_layer, series)
-from helpers.model import ACTIVATIONS, MLP, is_plain_mlp
+from helpers.model import MLP, is_plain_mlp
 
 METHODS = ("auto", "exact", "sampling")
 MAX_EXACT = 12
 """Most players (inputs, or groups of inputs) for exact Shapley values: 2^12 = 4096 coalitions
 per row and background row."""
-# Numbers in one batched pass (hidden units x masked rows): 2**22 float32 are 16 MB.
-_CHUNK = 2 ** 22
+# Numbers in one batched pass. The MLP path streams 2^d n m h activations through a buffer of this
+# many float32 (1 MB: it stays in a core's L2 cache, while each torch call is still large enough for
+# its per-call overhead not to count); the generic path stacks this many inputs per model call.
+_CHUNK = 2 ** 18
+# The MLP path's activations, in place on its buffer. tanh stays tanh: torch's vectorised tanh_ is
+# faster on CPU than sigmoid_ with tanh folded into it, and has no cancellation from the fold.
+_IN_PLACE = {"tanh": torch.tanh_, "sigmoid": torch.sigmoid_, "relu": torch.relu_}
 
 
 # ---------------------------------------------------------------- coalitions and their weights
@@ -85,29 +97,92 @@ def _sampled_orderings(d: int, n_permutations: int, seed: int) -> tuple[np.ndarr
 
 
 # ---------------------------------------------------------------- the value of every coalition
-def _values_mlp(model: MLP, X: np.ndarray, B: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """v_x(S) for every coalition (rows of ``masks``) and row of ``X``: (n_masks, n), float64."""
-    W1, b1, v, b2 = one_hidden_layer(model)
-    act = ACTIVATIONS[model.activation]
-    M = torch.as_tensor(masks, dtype=torch.float64)
-    Xt, Bt = torch.as_tensor(X), torch.as_tensor(B)
-    W1t = torch.as_tensor(W1)
-    vt = torch.as_tensor(v, dtype=torch.float32)
+def _mean_outputs(act, W1: torch.Tensor, b1: torch.Tensor, v: torch.Tensor, X: torch.Tensor,
+                  B: torch.Tensor, M: torch.Tensor, out: torch.Tensor) -> None:
+    """Fill ``out`` (k, n), float64, with ``mean_b v . act(a + q)`` for the k coalitions ``M`` (k, d).
+
+    With ``Wx = W1 * m_S`` (the first layer's columns of the inputs in ``S``), the pre-activation
+    of hidden unit ``j`` for row ``x`` and background row ``b`` is ``a[j, x] + q[j, b]``, where
+    ``a = Wx X^T`` and ``q = (W1 - Wx) B^T + b1``: two small float64 products per coalition. Then,
+    chunk by chunk of coalitions and rows, three passes over one reused float32 buffer laid out
+    (coalition, unit, row, background row): the broadcast sum ``a + q``, the activation in place,
+    and the sum over the background rows. The output weights ``v`` come last, once per
+    (coalition, unit, row) and in float64, instead of once per activation.
+
+    Why this shape: the activations are nearly all the work, so the rest must cost little next
+    to them. The buffer, ``_CHUNK`` floats reused from chunk to chunk, stays in cache (a fresh
+    large tensor per chunk costs a page fault per 4 kB and goes out to memory); with the
+    background rows last, the broadcast sum writes a contiguous run per (unit, row) and the sum
+    is a contiguous reduction. A chunk never splits one (unit, row)'s background rows, so the
+    numbers do not depend on the chunk size nor on how the coalitions are shared out.
+    """
     n, m, h = len(X), len(B), len(b1)
-    out = np.empty((len(masks), n))
-    per_mask = n * m * h
-    step = max(1, _CHUNK // per_mask)
-    row_step = n if per_mask <= _CHUNK else max(1, _CHUNK // (m * h))
-    with torch.no_grad():
-        for s in range(0, len(masks), step):
-            Ms = M[s:s + step]                                            # (k, d)
-            # from x: W1 (m_S * x), (k, n, h); from the background: W1 ((1 - m_S) * b) + b1, (k, m, h)
-            from_x = ((Ms[:, None, :] * Xt[None]) @ W1t.T).float()
-            from_b = (((1 - Ms)[:, None, :] * Bt[None]) @ W1t.T + torch.as_tensor(b1)).float()
-            for r in range(0, n, row_step):
-                Z = from_x[:, r:r + row_step, None, :] + from_b[:, None, :, :]   # (k, r, m, h)
-                out[s:s + step, r:r + row_step] = (act(Z) @ vt).mean(dim=2).double().numpy() + b2
-    return out
+    rows = min(n, max(1, _CHUNK // (h * m)))                         # rows of X per pass
+    per_pass = max(1, _CHUNK // (h * m * n)) if rows == n else 1     # coalitions per pass
+    # a, q and the sums for this many coalitions at a time, a quarter of the buffer's size: large
+    # blocks cost more than they save (fresh memory to fault in, products out of cache)
+    per_block = per_pass * max(1, _CHUNK // (4 * per_pass * h * (n + m)))
+    buffer = torch.empty(per_pass, h, rows, m)
+    sums = torch.empty(min(per_block, len(M)), h, n)                 # sum over b of act(a + q)
+    for s in range(0, len(M), per_block):
+        Wx = M[s:s + per_block, None, :] * W1                          # (k, h, d)
+        a = (Wx @ X.T).float().unsqueeze(3)                             # (k, h, n, 1)
+        q = ((W1 - Wx) @ B.T + b1[:, None]).float().unsqueeze(2)        # (k, h, 1, m)
+        k = len(a)
+        chunks = zip(a.split(per_pass), q.split(per_pass), sums[:k].split(per_pass))
+        if rows < n:                                                  # one coalition per pass, split by rows
+            chunks = ((a_r, q_c, s_r) for a_c, q_c, s_c in chunks
+                      for a_r, s_r in zip(a_c.split(rows, dim=2), s_c.split(rows, dim=2)))
+        # each chunk three torch calls and nothing else: between calls a thread holds the GIL,
+        # which the other threads wait for
+        for a_c, q_c, s_c in chunks:
+            H = (buffer if s_c.shape == buffer.shape[:3]                # a last, smaller chunk: the buffer's start
+                 else buffer.view(-1)[:s_c.numel() * m].view(*s_c.shape, m))
+            torch.add(a_c, q_c, out=H)
+            act(H)
+            torch.sum(H, dim=3, out=s_c)
+        torch.matmul(v, sums[:k].double(), out=out[s:s + k])
+    out /= m
+
+
+def _values_mlp(model: MLP, X: np.ndarray, B: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """v_x(S) for every coalition (rows of ``masks``) and row of ``X``: (n_masks, n), float64.
+
+    ``v_x(S) = mean_b v . act(a + q) + b2`` from ``_mean_outputs``, in parallel by coalitions:
+    they are cut into one contiguous share per torch thread, each share computed by a Python
+    thread of its own (torch releases the GIL inside its kernels) while torch itself runs on one
+    thread. torch's own threading would split every one of the thousands of calls and meet at a
+    barrier after each, and a barrier waits for the slower thread: on a machine shared with other
+    processes that made the computation several times slower than on one thread, while
+    independent shares only ever wait once, at the end. Each coalition's numbers are the same
+    whichever thread computes it, so the result does not depend on the thread count.
+    """
+    W1, b1, v, b2 = one_hidden_layer(model)
+    W1, b1, v = torch.as_tensor(W1), torch.as_tensor(b1), torch.as_tensor(v)
+    act = _IN_PLACE[model.activation]
+    Xt, Bt, M = torch.as_tensor(X), torch.as_tensor(B), torch.as_tensor(masks, dtype=torch.float64)
+    n, m, h = len(X), len(B), len(b1)
+    out = torch.empty(len(M), n, dtype=torch.float64)
+    # one share per thread, but no thread for less than a few chunks of work, nor without a coalition
+    workers = max(1, min(torch.get_num_threads(), len(M), len(M) * n * m * h // (4 * _CHUNK)))
+    bounds = np.linspace(0, len(M), workers + 1).astype(int)
+
+    def share(i):
+        lo, hi = bounds[i], bounds[i + 1]
+        with torch.no_grad():                                         # grad mode is per thread
+            _mean_outputs(act, W1, b1, v, Xt, Bt, M[lo:hi], out[lo:hi])
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        if workers == 1:
+            share(0)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(share, range(workers)))                 # list() re-raises a worker's error
+    finally:
+        torch.set_num_threads(before)
+    return (out + b2).numpy()
 
 
 def _values_generic(model: nn.Module, X: np.ndarray, B: np.ndarray, masks: np.ndarray) -> np.ndarray:

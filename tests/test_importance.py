@@ -594,6 +594,29 @@ def test_shapley_by_hand_on_three_inputs():
     np.testing.assert_allclose(imp.shapley(net, X, B).local.to_numpy(), phi, atol=1e-5)
 
 
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+def test_shapley_mlp_path_gives_the_same_bits_on_any_number_of_threads(activation, monkeypatch):
+    """The MLP path shares the coalitions out to one Python thread per torch thread (small
+    chunks here, so that several threads get work): the same bits as one thread, the same values
+    as the generic path, and torch's thread count is left as it was."""
+    import helpers._shapley
+    net = random_mlp(6, 7, activation, seed=3)
+    rng = np.random.default_rng(3)
+    X, B = rng.normal(size=(9, 6)), rng.normal(size=(5, 6))
+    monkeypatch.setattr(helpers._shapley, "_CHUNK", 64)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = imp.shapley(net, X, B).local.to_numpy()
+        torch.set_num_threads(3)
+        three = imp.shapley(net, X, B).local.to_numpy()
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+    np.testing.assert_array_equal(three, one)
+    np.testing.assert_allclose(one, imp.shapley(Wrapped(net), X, B).local.to_numpy(), atol=1e-6)
+
+
 # ================================================================ Lek's profiles
 @pytest.mark.parametrize("task", ["regression", "binary"])
 def test_lek_profile_by_hand(task):
