@@ -4,7 +4,9 @@ Every net of the experiment, the baseline net of each seed and one net per (inpu
 that input replaced, is trained in one batched computation (``helpers.model.train_many``), so
 ``d`` inputs x ``k`` seeds cost about as much as a few single trainings, and each net equals the
 net ``train`` would give on the same data and seed up to float rounding (which a long training
-can amplify to a fraction of a percent of the loss).
+can amplify to a fraction of a percent of the loss). The nets share the one copy of the training
+rows: each sees its input replaced as its batches are built (``train_many(..., replace=...)``), so
+memory does not grow with the number of inputs times the rows.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from torch import nn
 from helpers._base import (Importance, as_matrix, as_target, check_choice, check_inputs, check_model,
                            forward_fn, frame, series)
 from helpers._perturbation import _metric
-from helpers.model import TASKS, train_many
+from helpers.model import PREDICT_ROWS, TASKS, train_many
 
 FILLS = ("mean", "median", "constant")
 
@@ -40,10 +42,14 @@ def _fill_values(X: np.ndarray, fill: str, value) -> np.ndarray:
 
 def _loss(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
     """The model's default loss on (X, y), as permutation importance computes it: mean squared
-    error for a regression, log-loss for a binary model."""
+    error for a regression, log-loss for a binary model. The outputs are computed
+    ``PREDICT_ROWS`` rows at a time, so a large held-out set needs no more memory than that."""
     _, loss, _ = _metric(None, model, y)
+    f = forward_fn(model)
+    chunks = (torch.as_tensor(X[start:start + PREDICT_ROWS], dtype=torch.float32)
+              for start in range(0, max(len(X), 1), PREDICT_ROWS))
     with torch.no_grad():
-        return float(loss(forward_fn(model)(torch.as_tensor(X, dtype=torch.float32))[None])[0])
+        return float(loss(torch.cat([f(x) for x in chunks])[None])[0])
 
 
 def _replaced(X: np.ndarray, cols, fill_values: np.ndarray) -> np.ndarray:
@@ -90,7 +96,9 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
         The held-out share when ``X_test`` is not given.
     train_kwargs : dict, optional
         Options for the training (see ``helpers.model.train``: ``n_hidden``, ``activation``,
-        ``task``, ``epochs``, ``lr``, ``weight_decay``, ``patience`` ...); not ``seed``.
+        ``task``, ``epochs``, ``lr``, ``weight_decay``, ``patience``, ``batch_size`` ...); not
+        ``seed``. On large data (more than ``batch_size`` training rows, 4096 by default) each net
+        trains in mini-batches: an epoch costs the same at a million rows as at ten thousand.
     models : sequence of nn.Module, optional
         The baseline nets, one per seed, already trained on these training rows with these seeds
         and ``train_kwargs`` (for example ``info["models"]`` of an earlier call, or the nets a
@@ -151,6 +159,8 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
     kwargs = dict(train_kwargs or {})
     if "seed" in kwargs or "seeds" in kwargs:
         raise ValueError("train_kwargs must not hold seed: give the seeds with seeds=")
+    if "replace" in kwargs:
+        raise ValueError("train_kwargs must not hold replace: ablation sets the replaced columns itself")
     task = kwargs.get("task", "regression")
     check_choice("task", task, TASKS)
     if X_test is None:
@@ -178,21 +188,24 @@ def ablation(X, y, *, fill: str = "mean", value=0.0, seeds: Sequence[int] = (0, 
             raise ValueError(f"models must hold one baseline net per seed ({len(seeds)}), got {len(baselines)}")
         for m in baselines:
             check_model(m, d)
-    # the nets to train, in one batched call: the baselines (unless given), then input i of each seed
-    data, net_seeds = ([], []) if models is not None else ([Xtr] * len(seeds), list(seeds))
+    # the nets to train, in one batched call on the one Xtr: the baselines (unless given), then,
+    # for each seed, one net per input (or group) with its columns replaced by their fill values
+    replace, net_seeds = ([], []) if models is not None else ([None] * len(seeds), list(seeds))
     if retrain:
-        data += [_replaced(Xtr, cols, fill_values) for _ in seeds for cols in units]
+        replace += [(cols, fill_values[cols]) for _ in seeds for cols in units]
         net_seeds += [s for s in seeds for _ in units]
-    trained = [r.model for r in train_many(np.stack(data), ytr, seeds=net_seeds, **kwargs)] if data else []
+    trained = ([r.model for r in train_many(Xtr, ytr, seeds=net_seeds, replace=replace, **kwargs)]
+               if net_seeds else [])
     if models is None:
         baselines, trained = trained[:len(seeds)], trained[len(seeds):]
     retrained = {s: trained[k * g:(k + 1) * g] for k, s in enumerate(seeds)} if retrain else {}
     base_loss = np.array([_loss(m, Xte, yte) for m in baselines])
     loss = np.empty((len(seeds), g))
-    for k, s in enumerate(seeds):
-        for i, cols in enumerate(units):
+    for i, cols in enumerate(units):
+        Xte_i = _replaced(Xte, cols, fill_values)  # one copy of the held-out rows at a time
+        for k, s in enumerate(seeds):
             model = retrained[s][i] if retrain else baselines[k]
-            loss[k, i] = _loss(model, _replaced(Xte, cols, fill_values), yte)
+            loss[k, i] = _loss(model, Xte_i, yte)
     increase = loss - base_loss[:, None]
     index = given.index()
     samples = frame(increase, index)
