@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ (also when th
 
 from helpers.model import train_many  # noqa: E402
 from helpers.verdict import DEFAULT_THRESHOLD, decide  # noqa: E402
-from results_file import write_section  # noqa: E402
+from results_file import finish  # noqa: E402
 
 NAMES = [f"x{i}" for i in range(1, 11)]
 REAL, NOISE = NAMES[:5], NAMES[5:]
@@ -209,9 +209,7 @@ def main(argv=None) -> int:
               "threshold; the last column is a fixed bar, 5% of the loss):", ""] + sweep(signal, null)
     lines += ["", f"Time: training {t_train + t_train0:.0f} s, verdicts {t_decide + t_decide0:.0f} s "
               f"({2 * args.sets} data sets). Goals {'all met' if ok else 'NOT all met'}."]
-    block = write_section(args.out, "calibration", "\n".join(lines), "Calibration of the verdict (`make bench`)")
-    print(block)
-    return 0 if ok else 1
+    return finish(args.out, "calibration", lines, "Calibration of the verdict (`make bench`)", ok)
 
 
 if __name__ == "__main__":

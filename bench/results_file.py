@@ -24,3 +24,10 @@ def write_section(path, name: str, body: str, heading: str) -> str:
         text = text.rstrip("\n") + f"\n\n## {heading}\n\n" + block + "\n"
     path.write_text(text)
     return block
+
+
+def finish(path, name: str, lines: list[str], heading: str, ok: bool) -> int:
+    """Write a benchmark's lines as section ``name``, print them, and return its exit status
+    (0 when its goals are met, 1 when not)."""
+    print(write_section(path, name, "\n".join(lines), heading))
+    return 0 if ok else 1

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from results_file import write_section  # noqa: E402  (bench/, the script's own folder)
+from results_file import finish  # noqa: E402  (bench/, the script's own folder)
 
 from helpers.data import friedman1_signal  # noqa: E402
 
@@ -112,9 +112,7 @@ def main(argv=None) -> int:
     ok &= growth <= GROWTH
     lines += ["", f"Growth: the run at 1,000,000 rows takes {growth:.1f}x the run at 10,000 rows "
               f"(goal: at most {GROWTH:g}x). Goals {'all met' if ok else 'NOT all met'}."]
-    block = write_section(args.out, "scale", "\n".join(lines), "Reports on large data (`make bench`)")
-    print(block)
-    return 0 if ok else 1
+    return finish(args.out, "scale", lines, "Reports on large data (`make bench`)", ok)
 
 
 if __name__ == "__main__":

@@ -40,8 +40,6 @@ STATUSES = ("ok", "failed", "interrupted")
 """The statuses a run can have, in the order the index counts them."""
 
 
-MAX_BARS = 40
-"""Most bars in one chart of the index; beyond, one facet per measure (as ``helpers.plots``)."""
 FOLD_AT = 160
 """A failed run's message longer than this (or of several lines) is folded on the index: its
 first characters show, the whole message opens on a click."""
@@ -190,6 +188,8 @@ def _importance_figure(plt, sns, label: str, part):
     """One group's normalised importance by input and measure, error bars over its runs. Up to
     ``MAX_BARS`` bars share one chart; beyond, each measure gets a facet of its own, and of more
     than ``MAX_BARS`` inputs the ones with the largest mean share are drawn (the title says so)."""
+    from helpers.plots import MAX_BARS  # the figures' one limit, shared with the report's
+
     features = list(dict.fromkeys(part["feature"]))
     methods = list(dict.fromkeys(part["method"]))
     n_runs = part["run_id"].nunique()

@@ -104,3 +104,13 @@ def small_batch(tmp_path_factory, worker_id):
             saved.write_text(json.dumps({"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}))
     result = SimpleNamespace(**json.loads(saved.read_text()))
     return SimpleNamespace(config=folder / "small.yaml", out=folder / "out", result=result, folder=folder)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module's tests (``pytestmark = pytest.mark.usefixtures(...)``),
+    the thread count restored after them."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -231,7 +231,8 @@ def test_a_chart_of_more_than_40_bars_gets_a_facet_per_measure():
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from helpers.batch_pages import MAX_BARS, _importance_figure
+    from helpers.batch_pages import _importance_figure
+    from helpers.plots import MAX_BARS
 
     def part(n_features):
         rows = [{"run_id": "r", "method": m, "feature": f"x{j}", "normalised": (j + 1) / n_features}

@@ -47,12 +47,7 @@ def outputs(net, X):
         return net64(torch.as_tensor(np.asarray(X, dtype=np.float64))).reshape(len(X)).numpy()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def category_data(n, seed):

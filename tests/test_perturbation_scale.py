@@ -16,12 +16,7 @@ from helpers import importance as imp
 from helpers.model import MLP
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def correlated(n, d, seed=0):
