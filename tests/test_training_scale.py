@@ -42,12 +42,15 @@ def test_hand_written_gradients_equal_autograds_bit_for_bit(activation, task):
 
 
 @pytest.mark.parametrize("batch_size", [None, 64])
-def test_replacing_columns_equals_training_on_copies_bit_for_bit(batch_size):
+def test_replacing_columns_equals_training_on_copies(batch_size):
+    """Full batches: the replaced columns are written into each net's rows, the same bits as
+    training on copies. Mini-batches: a seed's nets share their rows and read a replaced column
+    through their weights (``_SharedBatches``): equal up to float rounding."""
     X, y = friedman_like(400, seed=2)
     X = X[:, :5]
     mean = X.mean(axis=0)
     replace = [None, ([1], mean[[1]]), ([0, 3], [0.5, -1.0]), ([4], 0.25)]
-    seeds = [0, 0, 1, 1]
+    seeds = [0, 1, 0, 1]
     copies = []
     for entry in replace:
         Xi = X.copy()
@@ -58,7 +61,54 @@ def test_replacing_columns_equals_training_on_copies_bit_for_bit(batch_size):
     shared = train_many(X, y, seeds=seeds, replace=replace, **kw)
     stacked = train_many(np.stack(copies), y, seeds=seeds, **kw)
     for a, b in zip(shared, stacked):
-        assert same_nets(a, b) and a.history.equals(b.history)
+        assert a.seed == b.seed and (a.val_rows == b.val_rows).all()
+        if batch_size is None:
+            assert same_nets(a, b) and a.history.equals(b.history)
+        else:
+            for p, q in zip(a.model.parameters(), b.model.parameters()):
+                torch.testing.assert_close(p, q, atol=1e-5, rtol=1e-5)
+            np.testing.assert_allclose(a.history.to_numpy(), b.history.to_numpy(), rtol=1e-5)
+    assert not same_nets(shared[0], shared[2])  # each net in the caller's order
+
+
+@pytest.mark.parametrize("task", ["regression", "binary"])
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+def test_shared_batch_gradients_equal_autograds_on_the_replaced_rows(activation, task):
+    """``_SharedBatches`` computes a step for S groups of g nets on shared rows, replaced columns
+    read through the weights; its gradients are autograd's on each net's own rows (replaced
+    columns set), to float rounding."""
+    S, g, n, d, h = 2, 3, 40, 5, 4
+    m = S * g
+    gen = torch.Generator().manual_seed(3)
+    X = torch.randn(300, d, generator=gen)
+    Y = torch.randn(m, 250, generator=gen)
+    if task == "binary":
+        Y = (Y > 0).float()
+    loss_fn = nn.functional.mse_loss if task == "regression" else nn.functional.binary_cross_entropy_with_logits
+    replace = [None, ([1], [0.5]), ([0, 4], [-1.0, 2.0]), ([2], [0.0]), None, ([3], [1.5])]
+    replaced = helpers.model._replacements(replace, m, d)
+    tr = np.tile(np.arange(250), (m, 1))
+    tr[g:] = np.arange(50, 300)  # the second group's rows
+    draws = {0: torch.randint(0, 250, (n,), generator=gen), 1: torch.randint(0, 250, (n,), generator=gen)}
+    nets = helpers.model._SharedBatches(torch.as_tensor(X), tr, tr[:, :n], Y, Y[:, :n], replaced, h, activation,
+                                        task, loss_fn, [0] * g + [1] * g, S, g, n, draws)
+    params = _init_params(range(m), d, h)
+    loss = nets.step(params)
+
+    leaves = {k: v.clone().requires_grad_() for k, v in params.items()}
+    rows = torch.stack([torch.as_tensor(tr[i])[draws[i // g]] for i in range(m)])
+    Xi = X[rows]                                                       # (m, n, d): each net's own rows
+    for i, entry in enumerate(replace):
+        if entry is not None:
+            Xi[i][:, entry[0]] = torch.as_tensor(entry[1], dtype=torch.float32)
+    Yi = Y.gather(1, torch.stack([draws[i // g] for i in range(m)]))
+    Hi = ACTIVATIONS[activation](torch.baddbmm(leaves["b1"].unsqueeze(1), Xi, leaves["W1"].transpose(1, 2)))
+    out = torch.baddbmm(leaves["b2"].unsqueeze(1), Hi, leaves["W2"].transpose(1, 2)).squeeze(-1)
+    want = loss_fn(out, Yi, reduction="none").mean(dim=1)
+    want.sum().backward()
+    torch.testing.assert_close(loss, want.detach())
+    for k in params:
+        torch.testing.assert_close(params[k].grad, leaves[k].grad, atol=1e-6, rtol=1e-5, msg=k)
 
 
 def test_bad_replacements():
