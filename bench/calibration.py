@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the kit
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ (also when the tests import this file)
 
-from helpers.model import train_many  # noqa: E402
+from helpers.training import train_many  # noqa: E402
 from helpers.verdict import DEFAULT_THRESHOLD, decide  # noqa: E402
 from results_file import finish  # noqa: E402
 

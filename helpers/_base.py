@@ -5,6 +5,7 @@ Measures live in small modules (``_weights``, ``_gradients``, ``_perturbation``,
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -505,3 +506,16 @@ def frame(values, names) -> pd.DataFrame:
 def column_std(X: np.ndarray) -> np.ndarray:
     """sigma_i: the population standard deviation of each input over the rows given."""
     return X.std(axis=0)
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Torch on one thread inside the block (its setting restored after): training and the
+    batched measures split their work themselves, or are too small to gain from threads, and one
+    thread keeps their bits independent of the machine's thread settings."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

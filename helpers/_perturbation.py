@@ -27,9 +27,9 @@ import torch
 from torch import nn
 
 from helpers._base import (Importance, as_target, check_choice, check_groups, check_inputs, check_seed,
-                           check_positive_int, forward_fn, frame, one_hidden_layer, series)
+                           check_positive_int, forward_fn, frame, one_hidden_layer, one_thread, series)
 from helpers._gradients import _one_blas_thread
-from helpers.model import _one_thread, is_plain_mlp
+from helpers.model import is_plain_mlp
 
 METRICS = ("mse", "log_loss", "accuracy")
 # Elements of one batched pass: hidden units x rows for the MLP path, inputs x rows for the
@@ -268,7 +268,7 @@ def _scores(model, X, units, base, shuf, seed, n_repeats, loss, draws=None):
     stream = _picked(_permutation_stream(np.random.default_rng(seed), n_draws, n_repeats, n), draws)
     # one thread: these are many medium-sized element-wise passes, and on a small machine waking
     # a second thread for each costs more than it gains (measured in bench/speed.py)
-    with torch.no_grad(), _one_thread():
+    with torch.no_grad(), one_thread():
         copies = (_MLPCopies if fast else _ModelCopies)(model, X, n_repeats)
         baseline = loss(copies.baseline()[None])[0]
         for k, cols in enumerate(units):

@@ -1,7 +1,7 @@
 """Drop and retrain (ablation): replace an input by a constant, train again, see how much worse it gets.
 
 Every net of the experiment, the baseline net of each seed and one net per (input, seed) with
-that input replaced, is trained in one batched computation (``helpers.model.train_many``), so
+that input replaced, is trained in one batched computation (``helpers.training.train_many``), so
 ``d`` inputs x ``k`` seeds cost about as much as a few single trainings, and each net equals the
 net ``train`` would give on the same data and seed up to float rounding (which a long training
 can amplify to a fraction of a percent of the loss). The nets share the one copy of the training
@@ -20,7 +20,8 @@ from torch import nn
 from helpers._base import (Importance, as_matrix, as_target, check_choice, check_inputs, check_model,
                            forward_fn, frame, series)
 from helpers._perturbation import _metric
-from helpers.model import PREDICT_ROWS, TASKS, train_many
+from helpers.model import PREDICT_ROWS, TASKS
+from helpers.training import train_many
 
 FILLS = ("mean", "median", "constant")
 

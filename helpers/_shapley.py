@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from helpers._base import (Importance, as_matrix, check_choice, check_inputs, check_positive_int, check_seed,
-                           forward_fn, frame, one_hidden_layer, series)
+                           forward_fn, frame, one_hidden_layer, one_thread, series)
 from helpers.model import MLP, is_plain_mlp
 
 METHODS = ("auto", "exact", "sampling")
@@ -172,16 +172,12 @@ def _values_mlp(model: MLP, X: np.ndarray, B: np.ndarray, masks: np.ndarray) -> 
         with torch.no_grad():                                         # grad mode is per thread
             _mean_outputs(act, W1, b1, v, Xt, Bt, M[lo:hi], out[lo:hi])
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         if workers == 1:
             share(0)
         else:
             with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(share, range(workers)))                 # list() re-raises a worker's error
-    finally:
-        torch.set_num_threads(before)
     return (out + b2).numpy()
 
 

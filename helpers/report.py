@@ -27,7 +27,8 @@ import pandas as pd
 from helpers import evaluate
 from helpers import importance as imp
 from helpers.data import Dataset, Standardizer, did_you_mean, standardize
-from helpers.model import score, train_many
+from helpers.model import score
+from helpers.training import train_many
 
 DEFAULT_MEASURES = tuple(name for name, spec in imp.REGISTRY.items() if spec.by_default)
 """What a report computes unless told otherwise: every registered measure but the one-hot probe,

@@ -7,8 +7,10 @@ from torch import nn
 
 import helpers._retrain
 import helpers.model
+import helpers.training
 from helpers import importance as imp
-from helpers.model import ACTIVATIONS, _init_params, _set_gradients, predict, train, train_many
+from helpers.model import ACTIVATIONS, predict
+from helpers.training import _init_params, _set_gradients, train, train_many
 from tests.conftest import friedman_like
 
 
@@ -34,7 +36,7 @@ def test_hand_written_gradients_equal_autograds_bit_for_bit(activation, task):
     loss_fn(out, Y, reduction="none").mean(dim=1).sum().backward()
 
     params = {k: v.detach().clone() for k, v in leaves.items()}
-    H_, out_ = helpers.model._forward_many(params, X, activation)
+    H_, out_ = helpers.training._forward_many(params, X, activation)
     _set_gradients(params, X, H_, out_, Y, task, activation, torch.ones(m, 1).expand(m, n) / n,
                    torch.empty(m, n, h))
     for k in params:
@@ -86,11 +88,11 @@ def test_shared_batch_gradients_equal_autograds_on_the_replaced_rows(activation,
         Y = (Y > 0).float()
     loss_fn = nn.functional.mse_loss if task == "regression" else nn.functional.binary_cross_entropy_with_logits
     replace = [None, ([1], [0.5]), ([0, 4], [-1.0, 2.0]), ([2], [0.0]), None, ([3], [1.5])]
-    replaced = helpers.model._replacements(replace, m, d)
+    replaced = helpers.training._replacements(replace, m, d)
     tr = np.tile(np.arange(250), (m, 1))
     tr[g:] = np.arange(50, 300)  # the second group's rows
     draws = {0: torch.randint(0, 250, (n,), generator=gen), 1: torch.randint(0, 250, (n,), generator=gen)}
-    nets = helpers.model._SharedBatches(torch.as_tensor(X), tr, tr[:, :n], Y, Y[:, :n], replaced, h, activation,
+    nets = helpers.training._SharedBatches(torch.as_tensor(X), tr, tr[:, :n], Y, Y[:, :n], replaced, h, activation,
                                         task, loss_fn, [0] * g + [1] * g, S, g, n, draws)
     params = _init_params(range(m), d, h)
     loss = nets.step(params)
