@@ -279,6 +279,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2e
        padding: 0 1em; color: #222; line-height: 1.4; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
 table { border-collapse: collapse; font-size: 0.9em; }
+.scroll { overflow-x: auto; max-width: 100%; }  /* a wide table scrolls, the page does not */
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -347,7 +348,7 @@ Every number is in <a href="summary.csv">summary.csv</a> (one row per run, measu
 {% endif %}
 <h2 id="runs">Runs</h2>
 {% if shared %}<p class="note">Every run: {% for key, value in shared %}{{ key }} <code>{{ value }}</code>{{ "; " if not loop.last else "." }}{% endfor %}</p>{% endif %}
-<table>
+<div class="scroll" id="runs-table"><table>
 <thead><tr><th>run</th>{% for key in param_keys %}<th>{{ key }}</th>{% endfor %}<th>status</th><th>time (s)</th><th>held-out fit</th><th>inputs that matter</th><th>message</th></tr></thead>
 <tbody>
 {% for run in runs %}
@@ -356,7 +357,7 @@ Every number is in <a href="summary.csv">summary.csv</a> (one row per run, measu
 {%- if run.css == "failed" %}<td class="message"><a href="#failed">the message is above</a></td>{% else %}<td class="message">{{ run.message }}</td>{% endif %}</tr>
 {% endfor %}
 </tbody>
-</table>
+</table></div>
 {% if figures %}
 <h2 id="figures">Comparison across runs</h2>
 <p class="note">Each measure is scaled so that its absolute values sum to 1 in every run; bars are the mean

@@ -7,6 +7,7 @@ must reach a page as text: every page is parsed, and must hold no script or svg 
 ``test_the_check_catches_an_unescaped_page`` shows that the check fails on a page that does not
 escape.
 """
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -187,6 +188,14 @@ def test_index_lists_every_run_with_its_status_and_link(batch):
     for href in links.values():  # every link resolves to a file in the folder
         if href.startswith("runs/"):
             assert (batch.out / unquote(href)).is_file(), href
+
+
+def test_a_wide_runs_table_scrolls_inside_the_page(batch):
+    """Many parameters and long messages make the runs table wider than a laptop's window: it
+    scrolls in its own box (overflow-x: auto) instead of being cut off at the page's edge."""
+    box = re.search(r'<div class="scroll" id="runs-table">\s*<table>(.*?)</table>\s*</div>', batch.html, re.S)
+    assert box and "<th>run</th>" in box.group(1)
+    assert re.search(r"\.scroll \{ overflow-x: auto;", batch.html)
 
 
 def test_index_shows_each_runs_fit_beside_the_linear_model(batch):
