@@ -28,7 +28,8 @@ test: $(STAMP)
 	bash tests/setup_browser.sh || true
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
 
-## course: execute every chapter with papermill -> site/index.html and one page per chapter
+## course: the course web site (Sphinx + myst-nb: book/ and the chapters' stored outputs, nothing
+## re-executed, readable offline) -> site/index.html, the course map
 course: $(STAMP)
 	$(BIN)/python -m helpers.course --out site
 

@@ -1,38 +1,53 @@
-"""Render the course as a small web site: ``python -m helpers.course --out site [--jobs N]``.
+"""The course as a web site: ``python -m helpers.course --out site``; and ``--refresh``.
 
-Every chapter ``notebooks/NN_*.ipynb`` is executed with papermill (a copy in a temporary folder;
-the committed notebooks are never modified) and written as one HTML page with its code shown.
-``site/index.html`` is the course map: one line per chapter, its title taken from the notebook's
-first markdown heading, linked to its page. A chapter that fails still gets its page (up to the
-failing cell) and a line on the map saying so; the command then exits with status 1, after
-building every other chapter.
+The site is built by Sphinx with myst-nb and sphinx-book-theme from ``book/`` (the configuration,
+``conf.py``, and the site's own pages: the course map, the "which measure when" chart, the glossary
+and the bibliography) and every chapter ``notebooks/NN_*.ipynb``, shown with its **stored
+outputs**: nothing is executed, so a build takes seconds (the committed chapters are executed
+already; ``--refresh`` below re-executes them). The pages and copies of the chapters are gathered
+in a temporary source folder; in the copies, cells tagged ``solution`` get myst-nb's ``hide-cell``
+tag, so that they fold behind "Show the solution" (the committed notebooks are never modified, and
+each chapter's download button serves the committed notebook). Nothing on any page loads from the
+network: MathJax, the theme's scripts, styles and fonts are served from the site itself.
+
+The site is written to a temporary folder and moves to ``--out`` only when Sphinx succeeded; an
+earlier site there is replaced, anything else is left alone (exit status 2). Sphinx's warnings (a
+broken link, a bad directive in a chapter) are printed, and make the exit status 1, with the site
+written all the same.
 
 ``python -m helpers.course --refresh [NOTEBOOK ...]`` is for the kit's authors: it re-executes the
 committed notebooks *in place* (all of ``notebooks/*.ipynb`` by default), so that their stored
-outputs, which nbval compares and the web shows, match the code. It runs on two threads (``make
+outputs, which nbval compares and the site shows, match the code. It runs on two threads (``make
 test`` on one, so that nbval checks that outputs do not depend on the thread count) and scrubs
 machine paths from the outputs.
 """
 from __future__ import annotations
 
 import argparse
-import html
-import os
+import importlib.util
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from helpers.notebook_runner import (KIT_ROOT, SOLUTION_TAG, execute, first_heading, one_thread_unless_set,
-                                     scrub_text, to_html)
+from helpers.notebook_runner import KIT_ROOT, SOLUTION_TAG, execute, scrub_text
 
 NOTEBOOKS = KIT_ROOT / "notebooks"
+BOOK = KIT_ROOT / "book"
 CHAPTER = re.compile(r"^(\d\d)_.+\.ipynb$")
+CHAPTERS_DIR = "chapters"
+"""The chapters' folder inside the site (``chapters/03_gradients.html``)."""
+SOLUTION_LINE = re.compile(r"\s*#\s*Solution to exercise\s+(\w+)", re.IGNORECASE)
+SITE_PACKAGES = ("sphinx", "myst_nb", "sphinx_book_theme", "sphinx-mathjax-offline")
+"""What the build imports (the ``course`` extra of pyproject.toml)."""
+_BOOK_IGNORE = shutil.ignore_patterns("conf.py", "_static", "_templates", "__pycache__", "_build",
+                                      ".ipynb_checkpoints", "*.pyc")
 
 
 def chapters(folder=NOTEBOOKS) -> list[Path]:
@@ -40,36 +55,120 @@ def chapters(folder=NOTEBOOKS) -> list[Path]:
     return sorted(p for p in Path(folder).glob("*.ipynb") if CHAPTER.match(p.name))
 
 
-def build_chapter(notebook: str, out: str, timeout: float = 600) -> dict:
-    """Execute one chapter in a temporary copy of the notebooks folder and write its page.
+def fold_solutions(nb):
+    """Tag the notebook's ``solution`` cells ``hide-cell``, so that myst-nb folds each one, code and
+    output, behind "Show the solution to exercise N" (N from the cell's first line, ``# Solution to
+    exercise N``; plain "Show the solution" without it). Returns the notebook, changed in place."""
+    for cell in nb.cells:
+        tags = list(cell.metadata.get("tags", []))
+        if SOLUTION_TAG not in tags:
+            continue
+        if "hide-cell" not in tags:
+            cell.metadata["tags"] = tags + ["hide-cell"]
+        number = SOLUTION_LINE.match(cell.source)
+        which = f" to exercise {number.group(1)}" if number else ""
+        cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}),
+                                   "code_prompt_show": f"Show the solution{which}",
+                                   "code_prompt_hide": f"Hide the solution{which}"}
+    return nb
 
-    Returns ``{"name", "title", "page", "ok", "error", "duration"}``; never raises.
+
+def stage(source, *, notebooks=NOTEBOOKS, book=BOOK) -> list[Path]:
+    """Gather the site's sources in the folder ``source``: the pages of ``book`` and a copy of
+    every chapter of ``notebooks`` (solutions folded) in ``source/chapters``. Returns the chapters."""
+    source = Path(source)
+    shutil.copytree(book, source, ignore=_BOOK_IGNORE, dirs_exist_ok=True)
+    found = chapters(notebooks)
+    (source / CHAPTERS_DIR).mkdir(exist_ok=True)
+    for notebook in found:
+        nb = nbformat.read(notebook, as_version=4)
+        nbformat.write(fold_solutions(nb), source / CHAPTERS_DIR / notebook.name)
+    return found
+
+
+@dataclass
+class Site:
+    """What ``build_site`` made: the site's ``index`` page, the ``chapters`` it holds, Sphinx's
+    ``warnings`` (one line each, empty when clean), and the build's ``seconds``."""
+    index: Path
+    chapters: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class SiteError(RuntimeError):
+    """The site could not be built (Sphinx failed, or ``out`` holds something else)."""
+
+
+def _is_ours(out: Path) -> bool:
+    """``out`` may be replaced: missing, empty, or a site built before (Sphinx's ``.buildinfo``)."""
+    return not out.exists() or (out.is_dir() and (not any(out.iterdir()) or (out / ".buildinfo").is_file()))
+
+
+def build_site(out, *, notebooks=NOTEBOOKS, book=BOOK, timeout: float = 600) -> Site:
+    """Build the course site into the folder ``out`` (its ``index.html`` is the course map).
+
+    Parameters
+    ----------
+    out : str or Path
+        The site's folder. A site built there before is replaced; a folder holding anything else
+        is refused (``SiteError``), and so is a failed build (``out`` is then left as it was).
+    notebooks : str or Path, default the kit's ``notebooks/``
+        Where the chapters ``NN_*.ipynb`` are (with their stored outputs).
+    book : str or Path, default the kit's ``book/``
+        The configuration (``conf.py``, ``_static/``) and the site's own pages.
+    timeout : float, default 600
+        Seconds the build may take.
+
+    Returns
+    -------
+    Site
+
+    Raises
+    ------
+    SiteError
+        Sphinx or the packages it needs are missing, Sphinx failed, or ``out`` is not a site.
+    subprocess.TimeoutExpired
+        The build took longer than ``timeout``.
     """
-    notebook, out = Path(notebook), Path(out)
-    page = notebook.with_suffix(".html").name
-    record = {"name": notebook.name, "title": notebook.stem, "page": page, "ok": False,
-              "error": None, "duration": 0.0}
+    out, book, notebooks = Path(out).resolve(), Path(book).resolve(), Path(notebooks).resolve()
+    missing = [name for name in SITE_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SiteError(f"the course site needs {', '.join(missing)}: pip install -e '.[course]' "
+                        "(make course installs it)")
+    if not _is_ours(out):
+        raise SiteError(f"{out.name}/ holds files that are not a course site built by this command; "
+                        "remove it or choose another --out")
     start = time.perf_counter()
-    try:
-        title = first_heading(nbformat.read(notebook, as_version=4))
-        record["title"] = title or notebook.stem
-        with tempfile.TemporaryDirectory(prefix="course-") as tmp:
-            # the chapter runs beside copies of its sibling files (small data, images), as in notebooks/
-            work = Path(tmp) / "notebooks"
-            shutil.copytree(notebook.parent, work, ignore=shutil.ignore_patterns(
-                ".ipynb_checkpoints", "__pycache__", "*.html"))
-            data = notebook.parent.parent / "data"
-            if data.is_dir():  # "../data/..." from a chapter still finds the kit's data
-                (Path(tmp) / "data").symlink_to(data.resolve(), target_is_directory=True)
-            result = execute(work / notebook.name, Path(tmp) / notebook.name, cwd=work, timeout=timeout,
-                             env=one_thread_unless_set())
-            if result.notebook is not None:
-                to_html(result.notebook, out / page, exclude_input=False, offline=False, title=record["title"])
-        record.update(ok=result.ok, error=result.error)
-    except Exception as err:  # noqa: BLE001 - one broken chapter must not stop the others
-        record["error"] = scrub_text(f"{type(err).__name__}: {err}".splitlines()[0])
-    record["duration"] = round(time.perf_counter() - start, 2)
-    return record
+    with tempfile.TemporaryDirectory(prefix="course-site-") as tmp:
+        tmp = Path(tmp)
+        # myst-nb writes the notebooks' images beside the output folder (html/../jupyter_execute):
+        # inside tmp, where the whole build lives until it succeeded
+        source, html, warnings_file = tmp / "source", tmp / "html", tmp / "warnings.txt"
+        found = stage(source, notebooks=notebooks, book=book)
+        command = [sys.executable, "-m", "sphinx", "--builder", "html", "--quiet", "--no-color",
+                   "--fresh-env", "--conf-dir", str(book), "--doctree-dir", str(tmp / "doctrees"),
+                   "--warning-file", str(warnings_file), str(source), str(html)]
+        run = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=tmp)
+        names = [(str(source / CHAPTERS_DIR), notebooks.name), (str(source), book.name), (str(tmp), "")]
+
+        def tidy(text):
+            for long, short in names:
+                text = text.replace(long, short)
+            return scrub_text(text)
+
+        if run.returncode != 0 or not (html / "index.html").is_file():
+            raise SiteError(tidy(f"sphinx failed (exit {run.returncode}):\n{run.stderr.strip() or run.stdout.strip()}"))
+        warnings = [tidy(line) for line in warnings_file.read_text(encoding="utf-8").splitlines()
+                    if line.strip()] if warnings_file.is_file() else []
+        for notebook in found:  # the download button serves the committed notebook, not the staged copy
+            shutil.copyfile(notebook, html / "_sources" / CHAPTERS_DIR / notebook.name)
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(html), str(out))
+    return Site(index=out / "index.html", chapters=found, warnings=warnings,
+                seconds=round(time.perf_counter() - start, 2))
 
 
 def refresh(notebook, timeout: float = 600) -> float:
@@ -96,42 +195,17 @@ def refresh(notebook, timeout: float = 600) -> float:
     return duration
 
 
-def write_map(out: Path, records: list[dict]) -> Path:
-    """Write ``out/index.html``: the course map, one line per chapter."""
-    esc = html.escape
-    lines = []
-    for rec in records:
-        number = str(int(rec["name"][:2]))
-        title = rec["title"].replace("$", "")
-        text = title if re.match(r"^(\d+|chapter)\b", title, re.IGNORECASE) else f"{number}. {title}"
-        state = "" if rec["ok"] else f" <span class=\"failed\">(failed: {esc(rec['error'] or 'unknown error')})</span>"
-        lines.append(f"<li><a href=\"{esc(rec['page'])}\">{esc(text)}</a>{state}</li>")
-    page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            "<title>Which inputs of a neural network matter? The course</title>\n<style>\n"
-            "body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto; max-width: 46em;"
-            " padding: 0 1em; color: #222; line-height: 1.5; }\n"
-            "h1 { font-size: 1.5em; } ul { list-style: none; padding-left: 0; } li { margin: 0.3em 0; } .failed { color: #c62828; }\n"
-            "</style>\n</head>\n<body>\n<main>\n"
-            "<h1>Which inputs of a neural network matter?</h1>\n"
-            "<p>A course in notebooks: a network with 10 inputs, one hidden layer of 20 nodes and one output; "
-            "every common answer to \"which inputs matter?\", how each is computed, when to trust it and when it "
-            "misleads. Each chapter runs on its own in Jupyter; these pages are the chapters executed.</p>\n"
-            "<ul>\n" + "\n".join(lines) + "\n</ul>\n</main>\n</body>\n</html>\n")
-    path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
-
-
 def main(argv=None) -> int:
-    """The command line; returns 0 when every chapter ran, 1 when any failed."""
+    """The command line; returns 0 when the site was built cleanly, 1 when Sphinx warned (the site
+    is written all the same), 2 when nothing was built."""
     parser = argparse.ArgumentParser(prog="python -m helpers.course",
-                                     description="Execute every chapter notebooks/NN_*.ipynb and write "
-                                                 "the course as HTML pages with a course map (index.html).")
-    parser.add_argument("--out", default="site", help="output folder (default: site)")
-    parser.add_argument("--jobs", type=int, default=None, help="chapters at once (default: the number of cores)")
+                                     description="Build the course web site (Sphinx + myst-nb) from book/ and the "
+                                                 "chapters notebooks/NN_*.ipynb, with their stored outputs.")
+    parser.add_argument("--out", default="site", help="the site's folder (default: site); index.html is the course map")
     parser.add_argument("--notebooks", default=str(NOTEBOOKS), help=argparse.SUPPRESS)
-    parser.add_argument("--timeout", type=float, default=600, help="seconds a chapter may run (default 600)")
+    parser.add_argument("--book", default=str(BOOK), help=argparse.SUPPRESS)
+    parser.add_argument("--timeout", type=float, default=600,
+                        help="seconds the build (or, with --refresh, each notebook) may take (default 600)")
     parser.add_argument("--refresh", nargs="*", metavar="NOTEBOOK", default=None,
                         help="re-execute committed notebooks in place (default: every notebooks/*.ipynb) "
                              "instead of building the site")
@@ -141,37 +215,24 @@ def main(argv=None) -> int:
         for nb in targets:
             print(f"refreshed {nb.name} ({refresh(nb, args.timeout):.1f} s)", flush=True)
         return 0
-    found = chapters(args.notebooks)
-    if not found:
+    if not chapters(args.notebooks):
         print(f"error: no chapter notebooks NN_*.ipynb in {Path(args.notebooks).name}/", file=sys.stderr)
         return 2
-    if args.jobs is not None and args.jobs < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
+    try:
+        site = build_site(args.out, notebooks=args.notebooks, book=args.book, timeout=args.timeout)
+    except (SiteError, subprocess.TimeoutExpired) as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = min(args.jobs or os.cpu_count() or 1, len(found))
-    print(f"{len(found)} chapters, {jobs} at a time -> {out}", flush=True)
-    records = {}
-
-    def report(rec):
-        records[rec["name"]] = rec
-        line = f"{'ok' if rec['ok'] else 'failed':<7} {rec['name']} ({rec['duration']:.1f} s)"
-        print(line + ("" if rec["ok"] else f": {rec['error']}"), flush=True)
-
-    if jobs == 1:
-        for nb in found:
-            report(build_chapter(str(nb), str(out), args.timeout))
-    else:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:  # each chapter runs in a kernel of its own
-            futures = [pool.submit(build_chapter, str(nb), str(out), args.timeout) for nb in found]
-            for future in as_completed(futures):
-                report(future.result())
-    ordered = [records[nb.name] for nb in found]
-    index = write_map(out, ordered)
-    failed = [r for r in ordered if not r["ok"]]
-    print(f"{len(ordered) - len(failed)} ok, {len(failed)} failed -> {index}")
-    return 1 if failed else 0
+    for line in site.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    index = site.index
+    try:
+        index = index.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    state = f", {len(site.warnings)} warning(s)" if site.warnings else ""
+    print(f"course site: {len(site.chapters)} chapters in {site.seconds:.1f} s{state} -> open {index}")
+    return 1 if site.warnings else 0
 
 
 if __name__ == "__main__":

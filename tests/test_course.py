@@ -1,5 +1,5 @@
-"""The course site builder (``python -m helpers.course``) on two tiny chapters, one of them broken,
-and the in-place refresh of a committed notebook."""
+"""The in-place refresh of a committed notebook (``python -m helpers.course --refresh``). The course
+site itself is tested in tests/test_course_site.py."""
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -15,25 +15,6 @@ def _chapter(path, title, code, solution="print('solved')"):
                              new_markdown_cell("## Exercises\n1. Try it."), sol],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nbformat.write(nb, path)
-
-
-def test_site_has_a_map_pages_and_folded_solutions(tmp_path):
-    src = tmp_path / "notebooks"
-    src.mkdir()
-    _chapter(src / "01_first.ipynb", "1. A first chapter", "print(6 * 7)")
-    _chapter(src / "02_broken.ipynb", "2. A broken chapter", "raise ValueError('column x3 is bad')")
-    (src / "report.ipynb").write_text("{}")  # not a chapter: left out of the map
-    out = tmp_path / "site"
-    status = course.main(["--out", str(out), "--notebooks", str(src), "--jobs", "1"])
-    assert status == 1  # one chapter failed, the other was still built
-    index = (out / "index.html").read_text()
-    assert '<a href="01_first.html">1. A first chapter</a>' in index
-    assert "02_broken.html" in index and "failed: ValueError: column x3 is bad" in index
-    assert "report" not in index.split("<ul>")[1]
-    page = (out / "01_first.html").read_text()
-    assert "42" in page and "<details class=\"kit-solution\"><summary>Show the solution</summary>" in page
-    assert page.index("Show the solution") < page.index("solved")
-    assert str(tmp_path) not in page and str(tmp_path) not in index
 
 
 def test_refresh_executes_in_place_and_collapses_solutions(tmp_path):
