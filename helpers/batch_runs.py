@@ -151,7 +151,7 @@ def run_task(task: Task, stop=None) -> dict:
             if error is None and not (work / RESULT_FILE).is_file():
                 error, kind = f"the notebook {task.notebook_name} wrote no {RESULT_FILE}", "error"
             if error is None:
-                to_html(run.notebook, work / "report.html", exclude_input=True, offline=True, title=task.title)
+                to_html(run.notebook, work / "report.html", exclude_input=True, title=task.title)
             else:
                 from helpers.batch_pages import error_page, hint_for
 

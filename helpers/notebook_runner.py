@@ -11,7 +11,7 @@
   (a Dask worker's included), and ``stop`` kills a run's kernel from another thread.
 - ``to_html`` converts an executed notebook to one HTML page (nbconvert, lab template), with
   the code hidden for reports, images embedded (they are base64 in the outputs already), and no
-  script loaded from the web for reports, so that a page reads offline.
+  script loaded from the web, so that a page reads offline.
 - ``scrub_paths`` replaces this machine's absolute paths (the kit's folder, the virtual
   environment, the home and temporary folders) in a notebook's outputs and metadata with short
   placeholders, so that no page or executed notebook names the machine it ran on.
@@ -402,8 +402,10 @@ SOLUTION_TAG = "solution"
 """Cells tagged so hold an exercise's solution: collapsed in Jupyter (``jupyter.source_hidden``)
 and behind a "Show the solution" fold on the web page."""
 
-# Solutions fold away behind <details>; an offline page also loads no script from the web.
-_SOLUTION_BLOCK = """{%- block any_cell scoped -%}
+# A page loads no script from the web (no require.js, MathJax or mermaid), and solutions fold
+# away behind <details>.
+_PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block any_cell scoped -%}
 {%- if 'solution' in cell.metadata.get('tags', []) -%}
 <details class="kit-solution"><summary>Show the solution</summary>
 {{ super() }}
@@ -412,17 +414,14 @@ _SOLUTION_BLOCK = """{%- block any_cell scoped -%}
 {{ super() }}
 {%- endif -%}
 {%- endblock any_cell -%}
-"""
-_COURSE_TEMPLATE = "{%- extends 'lab/index.html.j2' -%}\n" + _SOLUTION_BLOCK
-_OFFLINE_TEMPLATE = _COURSE_TEMPLATE + """{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
 
 
-def to_html(nb, output=None, *, exclude_input: bool = False, offline: bool = True,
-            title: str | None = None) -> str:
-    """An executed notebook as one HTML page (nbconvert's lab template).
+def to_html(nb, output=None, *, exclude_input: bool = False, title: str | None = None) -> str:
+    """An executed notebook as one self-contained HTML page (nbconvert's lab template): a run's report.
 
     Parameters
     ----------
@@ -431,13 +430,13 @@ def to_html(nb, output=None, *, exclude_input: bool = False, offline: bool = Tru
     output : str or Path, optional
         Where to write the page; the HTML is returned either way.
     exclude_input : bool, default False
-        Hide the code (and the input prompts): True for reports, False for the course.
-    offline : bool, default True
-        Load no script from the web (no require.js, MathJax or mermaid): the page is
-        self-contained. The course keeps MathJax (``offline=False``) for its formulas.
-        Either way, cells tagged ``solution`` are folded behind "Show the solution".
+        Hide the code (and the input prompts), as reports do.
     title : str, optional
         The page's title; default: the notebook's first heading, else its file name.
+
+    The page loads no script from the web (no require.js, MathJax or mermaid); cells tagged
+    ``solution`` are folded behind "Show the solution". (The course's pages are built by Sphinx:
+    ``helpers.course``.)
 
     Returns
     -------
@@ -451,12 +450,10 @@ def to_html(nb, output=None, *, exclude_input: bool = False, offline: bool = Tru
         nb = nbformat.read(Path(nb), as_version=4)
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook keeps its metadata
     nb.metadata["title"] = title or first_heading(nb) or "notebook"
-    template = "kit_offline.html.j2" if offline else "kit_course.html.j2"
     options = dict(template_name="lab", exclude_input=exclude_input, exclude_input_prompt=exclude_input,
                    exclude_output_prompt=exclude_input, embed_images=True,
-                   extra_loaders=[DictLoader({"kit_offline.html.j2": _OFFLINE_TEMPLATE,
-                                              "kit_course.html.j2": _COURSE_TEMPLATE})],
-                   template_file=template)
+                   extra_loaders=[DictLoader({"kit_page.html.j2": _PAGE_TEMPLATE})],
+                   template_file="kit_page.html.j2")
     exporter = HTMLExporter(**options)
     body, _ = exporter.from_notebook_node(nb)
     body = scrub_text(body)
