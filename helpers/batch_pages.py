@@ -168,11 +168,8 @@ def _group_keys(plan, param_keys: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------- the figures
 def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-    plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -184,10 +181,12 @@ def _labels(table, groups: list[str]):
                                          axis=1)
 
 
-def _importance_figure(plt, sns, label: str, part):
+def _importance_figure(sns, label: str, part):
     """One group's normalised importance by input and measure, error bars over its runs. Up to
     ``MAX_BARS`` bars share one chart; beyond, each measure gets a facet of its own, and of more
     than ``MAX_BARS`` inputs the ones with the largest mean share are drawn (the title says so)."""
+    from matplotlib.figure import Figure
+
     from helpers.plots import MAX_BARS  # the figures' one limit, shared with the report's
 
     features = list(dict.fromkeys(part["feature"]))
@@ -205,7 +204,8 @@ def _importance_figure(plt, sns, label: str, part):
     rotation = 45 if len(features) > 10 or len(features) * max(map(len, map(str, features))) > 40 else 0
     if len(features) * len(methods) <= MAX_BARS:
         width = min(16, max(6, 0.35 * len(features) * max(1, len(methods)) ** 0.6 + 2))
-        fig, ax = plt.subplots(figsize=(width, 3.4))
+        fig = Figure(figsize=(width, 3.4))
+        ax = fig.subplots()
         sns.barplot(data=part, hue="method", hue_order=methods, ax=ax, **bar_options)
         ax.set_ylabel("importance (each measure sums to 1)")
         ax.set_xlabel("")
@@ -216,8 +216,8 @@ def _importance_figure(plt, sns, label: str, part):
         columns = 2 if len(methods) > 3 else 1
         rows = -(-len(methods) // columns)
         width = min(16, max(6, columns * (0.3 * len(features) + 1.5)))
-        fig, axes = plt.subplots(rows, columns, figsize=(width, 1.7 * rows + 0.8), sharex=True,
-                                 squeeze=False, layout="constrained")
+        fig = Figure(figsize=(width, 1.7 * rows + 0.8), layout="constrained")
+        axes = fig.subplots(rows, columns, sharex=True, squeeze=False)
         colours = sns.color_palette("deep", len(methods))
         for k, ax in enumerate(axes.flat):
             if k >= len(methods):
@@ -237,29 +237,30 @@ def _figures(summary, agreement, groups: list[str]) -> list[tuple[str, str]]:
     with error bars over its runs, and agreement with the truth by measure.
 
     Labels are drawn as plain text (``text.parse_math`` off): a feature named ``$x$`` or with
-    one stray ``$`` is its own name, not a formula, and cannot break the figure."""
+    one stray ``$`` is its own name, not a formula, and cannot break the figure. The figures are
+    drawn without pyplot, in style contexts that end with them: a caller's backend, style and open
+    figures (a notebook that runs a batch in its own process) are left as they were."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import seaborn as sns
+    from matplotlib.figure import Figure
 
-    sns.set_theme(style="whitegrid", font_scale=0.85)
     figures = []
-    with plt.rc_context({"text.parse_math": False}):
+    with (matplotlib.rc_context({"text.parse_math": False}), sns.axes_style("whitegrid"),
+          sns.plotting_context(font_scale=0.85)):
         ok = summary[(summary["status"] == "ok") & summary["method"].notna()].copy()
         if not ok.empty:
             total = ok.groupby(["run_id", "method"])["importance"].transform(lambda s: s.abs().sum())
             ok["normalised"] = ok["importance"].abs() / total.where(total > 0, 1.0)
             ok["group"] = _labels(ok, groups)
             for label, part in list(ok.groupby("group", sort=False))[:12]:
-                caption, fig = _importance_figure(plt, sns, label, part)
+                caption, fig = _importance_figure(sns, label, part)
                 figures.append((caption, _png(fig)))
         if agreement is not None and not agreement.empty and "spearman" in agreement:
             agree = agreement.copy()
             agree["group"] = _labels(agree, groups)
             methods = list(dict.fromkeys(agree["method"]))
-            fig, ax = plt.subplots(figsize=(min(14, max(6, 0.8 * len(methods) + 2)), 3.4))
+            fig = Figure(figsize=(min(14, max(6, 0.8 * len(methods) + 2)), 3.4))
+            ax = fig.subplots()
             sns.barplot(data=agree, x="method", y="spearman", hue="group", order=methods,
                         errorbar="sd", capsize=0.1, err_kws={"linewidth": 0.8}, ax=ax)
             ax.set_ylim(-1, 1.05)

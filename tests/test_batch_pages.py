@@ -234,10 +234,6 @@ def test_a_long_message_is_folded_and_kept_whole(tmp_path):
 def test_a_chart_of_more_than_40_bars_gets_a_facet_per_measure():
     """100 inputs x 3 measures: one facet per measure, the 40 inputs with the largest mean share
     drawn (the title says so); 4 inputs x 3 measures stay in one chart."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     from helpers.batch_pages import _importance_figure
@@ -247,15 +243,33 @@ def test_a_chart_of_more_than_40_bars_gets_a_facet_per_measure():
         rows = [{"run_id": "r", "method": m, "feature": f"x{j}", "normalised": (j + 1) / n_features}
                 for m in ("gradient", "permutation", "shapley") for j in range(n_features)]
         return pd.DataFrame(rows)
-    _, fig = _importance_figure(plt, sns, "all runs", part(100))
+    _, fig = _importance_figure(sns, "all runs", part(100))
     assert len(fig.axes) == 3
     drawn = [t.get_text() for t in fig.axes[-1].get_xticklabels()]
     assert len(drawn) == MAX_BARS and "x99" in drawn and "x0" not in drawn
     assert "the 40 inputs with the largest mean share" in fig._suptitle.get_text()
-    plt.close(fig)
-    _, fig = _importance_figure(plt, sns, "all runs", part(4))
+    _, fig = _importance_figure(sns, "all runs", part(4))
     assert len(fig.axes) == 1 and len(fig.axes[0].patches) >= 12
-    plt.close(fig)
+
+
+def test_drawing_the_index_leaves_the_callers_plotting_alone(tmp_path):
+    """A notebook that runs a batch in its own process (chapter 13) keeps its backend, its style
+    and its open figures: the index's figures are drawn without pyplot, in contexts that end."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from helpers.batch_pages import _figures
+
+    plt.figure()
+    before = (matplotlib.get_backend(), dict(matplotlib.rcParams), plt.get_fignums())
+    summary = pd.DataFrame({"run_id": ["a", "a", "b", "b"], "status": "ok", "method": "gradient",
+                            "feature": ["x1", "x2", "x1", "x2"], "importance": [1.0, 2.0, 1.5, 2.5],
+                            "seed": [0, 0, 1, 1]})
+    agreement = pd.DataFrame({"run_id": ["a", "b"], "method": "gradient", "spearman": [0.5, 0.7], "seed": [0, 1]})
+    assert len(_figures(summary, agreement, ["seed"])) == 3
+    after = (matplotlib.get_backend(), dict(matplotlib.rcParams), plt.get_fignums())
+    assert after == before
+    plt.close("all")
 
 
 def test_index_counts_ok_failed_and_interrupted(batch):
