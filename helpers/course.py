@@ -171,12 +171,18 @@ def build_site(out, *, notebooks=NOTEBOOKS, book=BOOK, timeout: float = 600) -> 
                 seconds=round(time.perf_counter() - start, 2))
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def refresh(notebook, timeout: float = 600) -> float:
     """Execute a committed notebook in place, in its own folder, and return the seconds it took.
 
     Every cell runs (nbclient, the ``python3`` kernel, two threads); outputs are replaced, machine
-    paths scrubbed, per-cell timing metadata dropped, and solution cells (tagged ``solution``) are
-    marked collapsed for Jupyter. Raises the notebook's error if a cell fails (nothing is written).
+    paths scrubbed, per-cell timing metadata dropped, solution cells (tagged ``solution``) marked
+    collapsed for Jupyter, and widgets' state dropped (the notebook's ``widgets`` metadata and each
+    output's widget view, keeping its text): a committed notebook stores no widget state, the page
+    shows a static figure beside a slider. Raises the notebook's error if a cell fails (nothing is
+    written).
     """
     notebook = Path(notebook).resolve()
     # two threads here, one in `make test`: nbval then checks on every run that the printed
@@ -190,7 +196,12 @@ def refresh(notebook, timeout: float = 600) -> float:
         cell.metadata.pop("execution", None)
         if SOLUTION_TAG in cell.metadata.get("tags", []):
             cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs if o.output_type != "display_data" or o.get("data")]
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, notebook)
     return duration
 

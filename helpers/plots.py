@@ -277,7 +277,7 @@ def samples_plot(importance: Importance, *, ax=None, title: str | None = None,
 
 def image_maps(maps, *, titles: Sequence[str] | None = None, shape: tuple[int, int] = (8, 8),
                signed: bool | None = None, ncols: int | None = None, size: float = 1.5,
-               suptitle: str | None = None):
+               suptitle: str | None = None, colorbar: bool = True):
     """Per-input values drawn as small images, one panel per map: for inputs that are pixels
     (the 8x8 digits of chapter 11: the images themselves, importance maps, attributions).
 
@@ -286,7 +286,8 @@ def image_maps(maps, *, titles: Sequence[str] | None = None, shape: tuple[int, i
     A map with negative values (or every map, with ``signed=True``) is drawn on a diverging scale
     centred on 0 and symmetric per panel (red positive, blue negative); the others in greys from 0
     (white) to their own maximum (black). Each panel is scaled on its own, so compare patterns,
-    not shades, across panels. Returns the flat array of axes.
+    not shades, across panels: each panel's colourbar (``colorbar=True``) gives its own scale.
+    Returns the flat array of the image axes.
     """
     if isinstance(maps, dict):
         titles, maps = list(maps), list(maps.values())
@@ -309,9 +310,15 @@ def image_maps(maps, *, titles: Sequence[str] | None = None, shape: tuple[int, i
         diverging = signed if signed is not None else bool((img < 0).any())
         top = float(np.abs(img).max()) or 1.0
         if diverging:
-            ax.imshow(img, cmap="RdBu_r", vmin=-top, vmax=top)
+            image = ax.imshow(img, cmap="RdBu_r", vmin=-top, vmax=top)
         else:
-            ax.imshow(img, cmap="Greys", vmin=0, vmax=top)
+            image = ax.imshow(img, cmap="Greys", vmin=0, vmax=top)
+        if colorbar:
+            bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+            bar.ax.tick_params(labelsize=6, length=2)
+            bar.locator = matplotlib.ticker.MaxNLocator(3)
+            bar.formatter = matplotlib.ticker.FormatStrFormatter("%.2g")
+            bar.update_ticks()
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)

@@ -30,3 +30,16 @@ def test_refresh_executes_in_place_and_collapses_solutions(tmp_path):
     assert printed.strip() == "." and str(tmp_path) not in printed  # ran in its folder; the path scrubbed
     assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3]
     assert nb.cells[4].metadata["jupyter"]["source_hidden"] is True
+
+
+def test_refresh_stores_no_widget_state(tmp_path):
+    """A slider's cell keeps its text, not its widget view, and the notebook no widget state
+    (DESIGN.md: committed notebooks store no widget state)."""
+    path = tmp_path / "01_first.ipynb"
+    _chapter(path, "1. A first chapter", "import ipywidgets\nipywidgets.IntSlider(value=3)")
+    course.refresh(path, timeout=120)
+    nb = nbformat.read(path, as_version=4)
+    assert "widgets" not in nb.metadata
+    outputs = nb.cells[2].outputs
+    assert outputs and all(course.WIDGET_VIEW not in o.get("data", {}) for o in outputs)
+    assert "IntSlider" in outputs[0]["data"]["text/plain"]

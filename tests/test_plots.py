@@ -67,3 +67,18 @@ def test_a_correlation_heatmap_of_100_inputs_keeps_a_readable_size():
     assert 0 < len(ax.get_yticklabels()) < 100, "the labels are thinned"
     few = plots.correlation_heatmap(X[:, :8], [f"x{j}" for j in range(8)])
     assert len(few.get_yticklabels()) == 8
+
+
+def test_image_maps_give_each_panel_its_own_colourbar():
+    """Each panel is scaled on its own: its colourbar says what its shades mean (signed maps on a
+    scale symmetric about 0)."""
+    pixels = np.arange(64.0)
+    axes = plots.image_maps([pixels, pixels - 32], titles=["plain", "signed"])
+    fig = axes[0].figure
+    bars = [ax for ax in fig.axes if ax not in list(axes)]
+    assert len(bars) == 2
+    assert bars[0].get_ylim() == pytest.approx((0, 63))
+    assert bars[1].get_ylim() == pytest.approx((-32, 32))
+    plt.close(fig)
+    axes = plots.image_maps([pixels], colorbar=False)
+    assert len(axes[0].figure.axes) == 1
