@@ -20,8 +20,8 @@ MACHINE_PATHS = re.compile(r"(/work/|/root/|/home/|/tmp/|/private/var/|[A-Z]:\\\
 MAX_BYTES = 1_500_000
 
 
-def test_the_course_has_its_eleven_chapters():
-    assert [p.name[:2] for p in CHAPTERS] == [f"{i:02d}" for i in range(1, 12)], [p.name for p in CHAPTERS]
+def test_the_course_has_its_thirteen_chapters():
+    assert [p.name[:2] for p in CHAPTERS] == [f"{i:02d}" for i in range(1, 14)], [p.name for p in CHAPTERS]
 
 
 def _outputs(nb):
