@@ -92,8 +92,11 @@ def describe_data(data: Dataset, notes: Sequence = ()) -> str:
     """The report's paragraph on the data, as Markdown: the name, the description, the size, the
     target and task, and ``notes`` (say the messages of the warnings raised while loading), every
     user-given string escaped."""
-    text = (f"**{escape_markdown(data.name)}**: {escape_markdown(data.description)}\n\n"
-            f"{data.n} rows, {data.d} inputs, target {markdown_code(data.target_name)} ({data.task}).")
+    description, facts = data.description, (f"\n\n{data.n} rows, {data.d} inputs, target "
+                                            f"{markdown_code(data.target_name)} ({data.task}).")
+    if description.startswith(f"{data.name}: "):  # a CSV's own description: its name, size and target
+        description, facts = description[len(data.name) + 2:], ""
+    text = f"**{escape_markdown(data.name)}**: {escape_markdown(description)}{facts}"
     return text + "".join(f"\n\n*Note:* {escape_markdown(note)}" for note in notes)
 
 

@@ -247,3 +247,15 @@ def test_report_notebook_with_a_torchscript_net_and_the_users_test_data(tmp_path
     assert "trained by the kit" not in outputs and "may include rows your model" not in outputs
     fit = [o for c in result.notebook.cells for o in c.get("outputs", []) if "held_out" in str(o.get("data", {}))]
     assert fit, "the fit table is shown"
+
+
+def test_the_data_paragraph_says_each_fact_once():
+    """A CSV's own description already gives its size and target: the paragraph does not repeat
+    them (nor the file's name); a built-in data set's description gets them added."""
+    csv = report.describe_data(load_dataset(str(KIT_ROOT / "data" / "penguins.csv"), target="body_mass_g"))
+    csv = csv.replace("\\", "")  # the Markdown escapes
+    assert csv.startswith("**penguins.csv**: 333 rows, 7 variables") and csv.count("rows") == 1
+    assert csv.count("penguins.csv") == 1 and csv.count("body_mass_g") == 1
+    builtin = report.describe_data(load_dataset("diabetes")).replace("\\", "")
+    assert builtin.startswith("**diabetes**: Diabetes (Efron et al. 2004)")
+    assert builtin.endswith("442 rows, 10 inputs, target <code>y</code> (regression).")
