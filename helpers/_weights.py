@@ -228,19 +228,21 @@ def garson(model: nn.Module, *, feature_names=None, groups=None) -> Importance:
 
 
 def olden(model: nn.Module, *, feature_names=None, groups=None) -> Importance:
-    """Olden & Jackson's (2002) connection-weight importance: ``I_i = sum_h w_ih * v_h``.
+    """Olden & Jackson's (2002) connection-weight importance: ``I_i = sum_j w_ij * v_j``.
 
     The product of the input-to-hidden and hidden-to-output weights, summed over the hidden nodes,
     with its sign: positive when the paths from input ``i`` push the output up overall. For a net
     whose activation is the identity, this is exactly the slope of the output in input ``i``;
-    for tanh it is the slope at the point where every hidden pre-activation is 0 (tanh'(0) = 1).
+    for tanh it is the slope at x = 0 of the net *with its biases removed* (tanh'(0) = 1; for the
+    sigmoid a quarter of it). It is not the slope of the net itself at any one point in general:
+    with more hidden nodes than inputs no input puts every hidden pre-activation at 0 (chapter 2).
 
     With several hidden layers, the sum runs over every path from input ``i`` to the output of the
     product of the weights along it, which is the product of the weight matrices:
     ``I = W_L @ ... @ W_2 @ W_1`` (one row, one number per input), with ``W_l`` the (out, in) weight
     matrix of layer ``l``; for one hidden layer ``I = v @ W1``, Olden's own formula. No activation
     slopes enter (as in the one-layer formula), so it is again the net's slope in input ``i`` when
-    every activation is the identity, or at the point where every pre-activation is 0 for tanh.
+    every activation is the identity, or, for tanh, the slope at x = 0 of the net without biases.
 
     Parameters
     ----------
