@@ -37,11 +37,12 @@ course: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m helpers.course --refresh $(NB)
 
-## bench: speed against scikit-learn, Captum and shap, the time of the reports, the verdict's
+## bench: speed against scikit-learn, Captum and shap, the time of the reports and of each chapter, the verdict's
 ## calibration, and reports on 1e6 x 10 and 1e5 x 100 rows (the last takes a few minutes) -> bench/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python bench/speed.py --out bench/RESULTS.md
 	$(BIN)/python bench/report_time.py --out bench/RESULTS.md
+	$(BIN)/python bench/chapter_time.py --out bench/RESULTS.md
 	$(BIN)/python bench/calibration.py --out bench/RESULTS.md --sets 100
 	$(BIN)/python bench/scale.py --out bench/RESULTS.md
 
