@@ -87,7 +87,8 @@ def _bars(ax, items, features, normalize, truth, *, colours, show_ticks: bool = 
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_ylabel("importance" + (" (normalised)" if normalize else ""))
     if len(items) > 1 or truth is not None:
-        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
+                  title="measure", title_fontsize="small")
 
 
 def compare_measures(importances: Sequence[Importance], *, ax=None, title: str | None = None,
@@ -143,7 +144,7 @@ def loss_curves(history: pd.DataFrame, *, ax=None, best_epoch: int | None = None
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", title="loss on the rows for", title_fontsize="small")
     return ax
 
 
@@ -243,7 +244,7 @@ def interval_plot(table: pd.DataFrame, *, x: str = "value", y: str = "feature", 
                     fmt="o", ms=3, color=colour, label=name, capsize=2, lw=0.8)
     ax.set_yticks(range(len(ys)), list(ys))
     ax.invert_yaxis()
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", title=hue, title_fontsize="small")
     if title:
         ax.set_title(title)
     return ax

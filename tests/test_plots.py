@@ -82,3 +82,15 @@ def test_image_maps_give_each_panel_its_own_colourbar():
     plt.close(fig)
     axes = plots.image_maps([pixels], colorbar=False)
     assert len(axes[0].figure.axes) == 1
+
+
+def test_legends_say_what_their_entries_are():
+    ax = plots.importance_bars([_measure("a", 5), _measure("b", 5, 1)])
+    assert ax.get_legend().get_title().get_text() == "measure"
+    history = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [3.0, 2.0, 1.5], "val_loss": [3.1, 2.5, 2.4]})
+    ax = plots.loss_curves(history, best_epoch=3)
+    assert ax.get_legend().get_title().get_text() == "loss on the rows for"
+    table = pd.DataFrame({"feature": ["x1", "x2"], "value": [1.0, 2.0], "lower": [0.5, 1.5], "upper": [1.5, 2.5],
+                          "method": ["permutation", "permutation"]})
+    ax = plots.interval_plot(table)
+    assert ax.get_legend().get_title().get_text() == "method"
