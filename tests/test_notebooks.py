@@ -67,6 +67,17 @@ def test_chapter_structure(path):
         assert param.help, f"{path.name}: parameter {name} has no comment saying what it does"
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert re.search(r"^##\s+Exercises", markdown, re.M), f"{path.name}: no '## Exercises' section"
+    summary = re.search(r"^##\s+Summary", markdown, re.M)
+    assert summary and summary.start() < re.search(r"^##\s+Exercises", markdown, re.M).start(), \
+        f"{path.name}: a '## Summary' section comes before the exercises"
+    last = nb.cells[-1]
+    assert last.cell_type == "markdown" and re.match(r"##\s+References", last.source), \
+        f"{path.name}: the last cell is '## References' (book/bibliography.md's wording)"
+    cited = re.findall(r"^- (.+)$", last.source, re.M)
+    bibliography = (KIT_ROOT / "book" / "bibliography.md").read_text(encoding="utf-8")
+    assert cited and all(entry in bibliography for entry in cited), \
+        f"{path.name}: a reference not worded as in book/bibliography.md: " \
+        f"{[e for e in cited if e not in bibliography][:1]}"
     solutions = [c for c in nb.cells if SOLUTION_TAG in c.metadata.get("tags", [])]
     assert len(solutions) >= 2, f"{path.name}: {len(solutions)} solution cells; 2-3 exercises need solutions"
     for cell in solutions:
