@@ -280,11 +280,11 @@ class _SharedBatches:
     """
 
     def __init__(self, Xt, tr, va, Ytr, Yva, replaced, n_hidden, activation, task, loss_fn,
-                 seeds, S, g, batch_size, draws):
+                 seeds, S, g, batch_size, rngs):
         m, d = len(seeds), Xt.shape[-1]
         self.S, self.g, self.h, self.d = S, g, n_hidden, d
         self.Xt, self.tr, self.Ytr, self.Yva = Xt, torch.as_tensor(tr[::g]), Ytr, Yva
-        self.seeds, self.draws, self.batch_size = seeds[::g], draws, batch_size
+        self.seeds, self.rngs, self.batch_size = seeds[::g], rngs, batch_size  # rngs: seed -> its batches' generator
         self.activation, self.task, self.loss_fn = activation, task, loss_fn
         self.keep = self.fill = None
         if replaced is not None:  # per net: 0 at a replaced column, else 1; its value there, else 0
@@ -313,7 +313,9 @@ class _SharedBatches:
 
     def step(self, params):
         h, b, d = self.h, self.batch_size, self.d
-        pos = torch.stack([self.draws[s] for s in self.seeds])                      # (S, b)
+        n_tr = self.tr.shape[1]  # one draw per distinct seed: nets of one seed see the same rows
+        draws = {s: torch.from_numpy(rng.integers(0, n_tr, size=b)) for s, rng in self.rngs.items()}
+        pos = torch.stack([draws[s] for s in self.seeds])                           # (S, b)
         self.X[..., :d] = _gather(self.Xt, self.tr.gather(1, pos), None)
         Y = self.Ytr.gather(1, pos.repeat_interleave(self.g, dim=0))
         out = self._forward(params, self.X, self.H)
@@ -417,7 +419,7 @@ def train_many(X, y, *, seeds: Sequence[int], replace: Sequence | None = None, n
     splits = [_split_rows(n, s, val_fraction) for s in seeds]
     tr = np.stack([t for t, _ in splits])
     va = np.stack([v for _, v in splits])
-    n_tr, n_va = tr.shape[1], va.shape[1]
+    n_va = va.shape[1]
     # mini-batches: one generator per seed (apart from the split's), first the validation subset, then the batches
     batches = {s: np.random.default_rng([s, 1]) for s in seeds}
     if batch_size is not None and n_va > batch_size:
@@ -437,11 +439,10 @@ def train_many(X, y, *, seeds: Sequence[int], replace: Sequence | None = None, n
     loss_fn = (nn.functional.mse_loss if task == "regression"
                else nn.functional.binary_cross_entropy_with_logits)
     loss_scale = torch.as_tensor(y_std[:, 0] ** 2 if task == "regression" else np.ones(m), dtype=torch.float32)
-    draws = {}  # each seed's batch rows of the current epoch
     if sampled:
         S, g = (m, 1) if shared is None else shared[1:]
         nets = _SharedBatches(Xt, tr, va, Ytr, Yva, replaced, n_hidden, activation, task, loss_fn,
-                              seeds, S, g, batch_size, draws)
+                              seeds, S, g, batch_size, batches)
     else:
         nets = _FullBatch(Xt, tr, va, Ytr, Yva, replaced, n_hidden, activation, task, loss_fn)
 
@@ -457,9 +458,6 @@ def train_many(X, y, *, seeds: Sequence[int], replace: Sequence | None = None, n
         losses = torch.empty(epochs, 2, m)  # per epoch, the training and the validation loss of each net
         bar = tqdm(total=epochs, desc="training", unit="epoch", disable=not progress)
         for epoch in range(1, epochs + 1):
-            if sampled:
-                draws.update((s, torch.from_numpy(rng.integers(0, n_tr, size=batch_size)))
-                             for s, rng in batches.items())
             per_net = nets.step(params)
             opt.step()
             val = nets.validate(params)

@@ -91,9 +91,10 @@ def test_shared_batch_gradients_equal_autograds_on_the_replaced_rows(activation,
     replaced = helpers.training._replacements(replace, m, d)
     tr = np.tile(np.arange(250), (m, 1))
     tr[g:] = np.arange(50, 300)  # the second group's rows
-    draws = {0: torch.randint(0, 250, (n,), generator=gen), 1: torch.randint(0, 250, (n,), generator=gen)}
+    rngs = {0: np.random.default_rng(10), 1: np.random.default_rng(11)}       # each seed's batch generator
+    draws = {s: torch.from_numpy(np.random.default_rng(10 + s).integers(0, 250, size=n)) for s in (0, 1)}
     nets = helpers.training._SharedBatches(torch.as_tensor(X), tr, tr[:, :n], Y, Y[:, :n], replaced, h, activation,
-                                        task, loss_fn, [0] * g + [1] * g, S, g, n, draws)
+                                        task, loss_fn, [0] * g + [1] * g, S, g, n, rngs)
     params = _init_params(range(m), d, h)
     loss = nets.step(params)
 
