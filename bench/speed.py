@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from results_file import write_section  # noqa: E402  (bench/, the script's own folder)
 
 from helpers import importance as imp  # noqa: E402
+from helpers._base import one_thread  # noqa: E402
 from helpers.data import load_dataset, standardize  # noqa: E402
 from helpers.model import as_estimator, predict, train  # noqa: E402
 
@@ -87,16 +88,12 @@ def activations(n_activations: int, act):
     full, rest = divmod(n_activations, size)
 
     def run():
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with one_thread():
             buffer.copy_(source)
             for _ in range(full):
                 act(buffer)
             if rest:
                 act(buffer[:rest])
-        finally:
-            torch.set_num_threads(before)
     return run
 
 

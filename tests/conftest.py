@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers._base import one_thread
 from helpers.model import MLP, train
 
 
@@ -110,7 +111,5 @@ def small_batch(tmp_path_factory, worker_id):
 def one_torch_thread():
     """Torch on one thread for a module's tests (``pytestmark = pytest.mark.usefixtures(...)``),
     the thread count restored after them."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with one_thread():
+        yield
