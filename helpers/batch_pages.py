@@ -108,8 +108,9 @@ def collect(plan, out: Path, statuses: list[dict]):
 
 
 def _matters(run_dir: Path) -> str:
-    """The inputs a run's verdict (``verdict.csv``) says matter, most important first; "" when it
-    has no verdict, "none" when nothing matters."""
+    """The inputs a run's verdict (``verdict.csv``) says matter, most important first, then the
+    correlated groups that matter only together (``groups.csv``: "a+b together"); "" when it has
+    no verdict, "none" when nothing matters."""
     import pandas as pd
 
     path = run_dir / "verdict.csv"
@@ -117,6 +118,10 @@ def _matters(run_dir: Path) -> str:
         return ""
     table = pd.read_csv(path, keep_default_na=False)
     names = table[table["verdict"] == "matters"].sort_values("rank")["feature"].astype(str).tolist()
+    if (run_dir / "groups.csv").is_file():
+        groups = pd.read_csv(run_dir / "groups.csv", keep_default_na=False)
+        together = groups["together_only"].astype(str).str.lower() == "true"
+        names += [f"{group} together" for group in groups.loc[together, "group"].astype(str)]
     return ", ".join(names) if names else "none"
 
 
@@ -216,7 +221,9 @@ def _importance_figure(sns, label: str, part):
         columns = 2 if len(methods) > 3 else 1
         rows = -(-len(methods) // columns)
         width = min(16, max(6, columns * (0.3 * len(features) + 1.5)))
-        fig = Figure(figsize=(width, 1.7 * rows + 0.8), layout="constrained")
+        rotation = max(rotation, 45 if len(features) > 20 else 0)
+        labels = 0.06 * max(map(len, map(str, features))) if rotation else 0.3  # inches under the bottom row
+        fig = Figure(figsize=(width, 1.7 * rows + 0.8 + labels), layout="constrained")
         axes = fig.subplots(rows, columns, sharex=True, squeeze=False)
         colours = sns.color_palette("deep", len(methods))
         for k, ax in enumerate(axes.flat):
@@ -227,7 +234,9 @@ def _importance_figure(sns, label: str, part):
             ax.set_title(methods[k], fontsize="small", loc="left")
             ax.set_ylabel("share" if k % columns == 0 else "")
             ax.set_xlabel("")
-            ax.tick_params(axis="x", labelbottom=True, rotation=max(rotation, 45 if len(features) > 20 else 0))
+            # the inputs' names under the lowest chart of each column only: rows of rotated names
+            # between the charts would run into the charts below them
+            ax.tick_params(axis="x", labelbottom=k + columns >= len(methods), rotation=rotation)
         fig.suptitle(title + "; each measure sums to 1", fontsize="medium")
     return f"Importance by input and measure: {label}", fig
 

@@ -125,6 +125,8 @@ def test_each_run_has_a_verdict_and_the_index_says_what_matters(small_batch):
         assert set(verdict["verdict"]) <= {"matters", "does not matter", "unclear"}
         assert (verdict["low"] <= verdict["importance"]).all() and (verdict["importance"] <= verdict["high"]).all()
         assert sorted(verdict["rank"]) == list(range(1, 11))
+        groups = pd.read_csv(small_batch.out / "runs" / run_id / "groups.csv")   # correlated groups, judged whole
+        assert list(groups.columns) == ["group", "verdict", "importance", "low", "high", "together_only"]
         # friedman1's x4, the strongest input, matters even in this quick run; its noise inputs never do
         assert verdict.set_index("feature").loc["x4", "verdict"] == "matters"
         assert not (verdict.set_index("feature").loc[["x6", "x7", "x8", "x9", "x10"], "verdict"] == "matters").any()

@@ -422,3 +422,17 @@ def test_hint_by_kind_of_error(error, expected):
         assert hint is None
     else:
         assert hint is not None and expected in hint, hint
+
+
+def test_the_index_names_groups_that_matter_only_together(tmp_path):
+    """Correlated inputs that each can stand in for the other are 'unclear' alone; the run's
+    groups.csv says the group matters, and the index says so instead of 'none'."""
+    from helpers.batch_pages import _matters
+
+    pd.DataFrame({"feature": ["x1", "x2", "x3"], "verdict": ["unclear", "unclear", "does not matter"],
+                  "importance": [0.1, 0.1, 0.0], "low": [-0.1, -0.1, -0.01], "high": [0.3, 0.3, 0.01],
+                  "rank": [1, 2, 3], "group": ["x1+x2", "x1+x2", ""]}).to_csv(tmp_path / "verdict.csv", index=False)
+    assert _matters(tmp_path) == "none"
+    pd.DataFrame({"group": ["x1+x2"], "verdict": ["matters"], "importance": [2.0], "low": [1.5], "high": [2.5],
+                  "together_only": [True]}).to_csv(tmp_path / "groups.csv", index=False)
+    assert _matters(tmp_path) == "x1+x2 together"
