@@ -87,6 +87,7 @@ def run(n_sets: int, seed: int, null: bool, n_repeats: int, threshold: float, le
             rows.append({"set": k, "feature": f, "verdict": table.loc[f, "verdict"],
                          "worth": float(worth[f]) / max(truth.threshold, 1e-12),
                          "worth_share": float(worth[f]) / truth.baseline_loss,   # the worth as a share of the loss
+                         "worth_loss": float(worth[f]),                            # in loss units
                          "low": float(table.loc[f, "low"]), "high": float(table.loc[f, "high"]),
                          "baseline": v.baseline_loss, "cluster": "" if c is None else c["group"],
                          "c_low": np.nan if c is None else float(c["low"]),
@@ -163,8 +164,11 @@ def main(argv=None) -> int:
     sets0 = sorted({r["set"] for r in null})
     clean0 = sum(all(r["verdict"] != "matters" for r in null if r["set"] == k) for k in sets0)
     flagged0 = sum(any(r["learned_nothing"] for r in null if r["set"] == k) for k in sets0)
-    ok = false_rate <= 0.05 and power >= 0.95 and clean0 / len(sets0) >= 0.95 and flagged0 / len(sets0) >= 0.95
     r2 = np.array([r["r2"] for r in signal if r["feature"] == "x1"])
+    ok = false_rate <= 0.05 and power >= 0.95 and clean0 / len(sets0) >= 0.95 and flagged0 / len(sets0) >= 0.95
+    covered = lambda rows: sum(r["low"] <= r["worth_loss"] <= r["high"] for r in rows)  # noqa: E731
+    coverage = covered(signal) / len(signal)
+    ok = ok and coverage >= args.level - 0.05
 
     bands = [(-np.inf, 1.0, "below tau"), (1.0, WELL_ABOVE, f"1 to {WELL_ABOVE:g} tau"),
              (WELL_ABOVE, 10.0, f"{WELL_ABOVE:g} to 10 tau"), (10.0, np.inf, "10 tau and more")]
@@ -182,6 +186,10 @@ def main(argv=None) -> int:
              f"| &nbsp; of which x10, noise with r = 0.9 to x1 | | {share(called(noise_corr), len(noise_corr))} | |",
              f"| real inputs worth at least {WELL_ABOVE:g} tau called *matters* | at least 95% | "
              f"{share(called(strong), len(strong))} | {'ok' if power >= 0.95 else 'MISSED'} |",
+             f"| the {args.level:.0%} interval holds the true worth (all inputs) | about {args.level:.0%} "
+             f"| {share(covered(signal), len(signal))} | {'ok' if coverage >= args.level - 0.05 else 'MISSED'} |",
+             f"| &nbsp; of which real inputs worth at least {WELL_ABOVE:g} tau | | {share(covered(strong), len(strong))} | |",
+             f"| &nbsp; of which noise inputs | | {share(covered(noise), len(noise))} | |",
              f"| pure-noise target: data sets with no *matters* | at least 95% | {share(clean0, len(sets0))} "
              f"| {'ok' if clean0 / len(sets0) >= 0.95 else 'MISSED'} |",
              f"| pure-noise target: data sets flagged *learned nothing* | at least 95% | {share(flagged0, len(sets0))} "

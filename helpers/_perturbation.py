@@ -243,7 +243,7 @@ class _ModelCopies:
         return out
 
 
-def _scores(model, X, units, base, shuf, seed, n_repeats, loss, draws=None):
+def _scores(model, X, units, base, shuf, seed, n_repeats, loss, draws=None, with_permutations=False):
     """Loss of the model on every shuffled copy, and on X itself.
 
     Copy (unit k, repeat r) replaces the columns ``units[k]`` by ``base[t, j] + shuf[p[t], j]``
@@ -252,7 +252,8 @@ def _scores(model, X, units, base, shuf, seed, n_repeats, loss, draws=None):
     ``draws`` ascending: a group drawing at its first column's position gets the permutations
     that column gets in ``permutation``, whatever the other groups are.
     ``loss`` is called on the unshuffled outputs (1, n) first, then on each unit's repeats in
-    order, in batches (b, n).
+    order, in batches (b, n); with ``with_permutations`` as ``loss(outputs, P)``, ``P`` the (b, n)
+    permutations of the batch (the verdict's per-row statistics need to know each row's donor).
     Memory: ``X`` once in float32 (the MLP path: its hidden pre-activations), the current unit's
     columns and permutations, and one pass of at most ``_BATCH_ELEMENTS`` numbers (or one copy of
     the rows); nothing grows with the number of inputs times the size of ``X``.
@@ -278,7 +279,8 @@ def _scores(model, X, units, base, shuf, seed, n_repeats, loss, draws=None):
             unit, perms_k = _Unit(cols, base, shuf, X), torch.from_numpy(next(stream))
             for start in range(0, n_repeats, copies.step):
                 P = perms_k[start:start + copies.step]                           # (b, n)
-                out[start:start + len(P), k] = loss(copies.outputs(unit, P))
+                outputs = copies.outputs(unit, P)
+                out[start:start + len(P), k] = loss(outputs, P) if with_permutations else loss(outputs)
             del unit, perms_k, P
     return out, float(baseline), fast
 

@@ -61,6 +61,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -331,7 +332,50 @@ def load_config(path) -> Plan:
             seen.add(key)
             unique.append(run)
     _assign_ids(unique, config_dir)
+    if rules:
+        problems = _model_problems(unique, config_dir, {name: par.default for name, par in accepted.items()})
+        if problems:
+            raise ConfigError(problems=problems)
     return Plan(notebook, config_dir, unique, accepted)
+
+
+DATA_KEYS = ("dataset", "target", "task", "n_samples", "seed", "features", "exclude", "categorical", "groups",
+             "missing", "positive", "sep", "decimal")
+"""The report's parameters that say which rows and columns a run reads (``report.load_data``)."""
+
+
+def _model_problems(runs: list[Run], config_dir: Path, defaults: dict) -> list[str]:
+    """What is wrong between each run's brought model and its data, found by reading both the way
+    the run will (``report.load_data``, ``report.check_model``) but training and computing nothing:
+    a model file in no known format, a pickled module, a model with another number of inputs than
+    the data has columns, another task. Each data set is read once."""
+    with_model = [run for run in runs if isinstance(run.params.get("model"), str) and run.params["model"]]
+    if not with_model:
+        return []
+    from helpers import report
+
+    def resolved(key, value):
+        return str((config_dir / value).resolve()) if key in PATH_KEYS and _is_path_value(key, value, config_dir) \
+            else value
+
+    problems, datasets = [], {}
+    for run in with_model:
+        p = {**defaults, **run.params}
+        data_args = {k: resolved(k, p[k]) for k in DATA_KEYS if k in p}
+        key = json.dumps(data_args, sort_keys=True, default=str)
+        try:
+            if key not in datasets:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the run shows the data's warnings on its page
+                    datasets[key] = report.load_data(**data_args)
+            options = {k: p[k] or None for k in ("positive", "sep", "decimal") if k in p}
+            report.check_model(datasets[key], resolved("model", p["model"]), seed=p.get("seed", 0),
+                               activation=p.get("activation", "tanh"),
+                               test_data=resolved("test_data", p.get("test_data", "")),
+                               test_options={"missing": p.get("missing", "drop"), **options})
+        except ValueError as err:
+            problems.append(f"run {run.run_id}: {scrub_text(str(err))}")
+    return list(dict.fromkeys(problems))
 
 
 def run_files(run: Run, config_dir: Path) -> dict[str, Path]:

@@ -66,6 +66,8 @@ ROWS = ("none", "training", "held-out", "held-out sample", "training and held-ou
 column's spread); the held-out rows; the first ``n_explain`` held-out rows (the costly per-row
 measures); training rows to retrain on and held-out rows to score (``ablation``)."""
 GROUP_RULES = ("native", "sum", "declines")
+READS = ("weights", "slopes", "output", "loss", "conditional loss")
+"""What a measure's number is made of (``Measure.reads``)."""
 SHARED_OPTIONS = ("n_repeats", "n_explain")
 """Options ``compute`` accepts for every measure and passes on only to those that take them, so a
 report can give the same run-wide options to each measure."""
@@ -100,6 +102,11 @@ class Measure:
     why_not : callable or None
         ``why_not(model) -> str | None``: the reason the measure cannot judge ``model`` (the
         sentence its function would raise), or None when it can. None: it runs on any module.
+    reads : {"weights", "slopes", "output", "loss", "conditional loss"}
+        What the number is made of (the verdict says from it why a measure may disagree with its
+        ranking): the weights; the slopes of the output (steep where an overfitted net fits
+        noise); the output; the held-out loss with an input shuffled; the held-out loss with only
+        what the other inputs do not explain taken away (as the verdict judges correlated inputs).
     """
     name: str
     function: Callable
@@ -111,10 +118,11 @@ class Measure:
     by_default: bool = True
     summary: str = ""
     why_not: Callable | None = None
+    reads: str = "output"
 
     def __post_init__(self):
         for attribute, value, choices in (("needs", self.needs, NEEDS), ("rows", self.rows, ROWS),
-                                          ("group_rule", self.group_rule, GROUP_RULES)):
+                                          ("group_rule", self.group_rule, GROUP_RULES), ("reads", self.reads, READS)):
             if value not in choices:
                 raise ValueError(f"Measure {self.name!r}: {attribute}={value!r} is not one of {choices}")
         object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
@@ -170,40 +178,47 @@ def _measures(*items: Measure) -> Mapping[str, Measure]:
 REGISTRY: Mapping[str, Measure] = _measures(
     Measure("weight_sum", weight_sum, "weights", "training", "sum",
             "the sum over the group's columns of sigma_i * sum_j |w_ij| (it grows with the number of columns)",
-            summary="first-layer weights leaving each input, scaled by its spread", why_not=why_not_weight_sum),
+            summary="first-layer weights leaving each input, scaled by its spread", why_not=why_not_weight_sum, reads="weights"),
     Measure("garson", garson, "weights", "none", "sum",
             "the sum of the group's columns' shares (the shares still sum to 1)",
-            summary="Garson's shares of the first-layer weights", why_not=why_not_garson),
+            summary="Garson's shares of the first-layer weights", why_not=why_not_garson,
+            reads="weights"),
     Measure("olden", olden, "weights", "none", "declines",
             "declines a group of several columns: a signed slope summed over a category's levels "
             "describes no possible change, so there is no Olden number for a variable",
-            summary="Olden's signed connection weights", why_not=why_not_olden),
+            summary="Olden's signed connection weights", why_not=why_not_olden, reads="weights"),
     Measure("one_hot_probe", one_hot_probe, "weights", "none", "declines",
             "declines a group of several columns: there is no single unit vector for a group",
             by_default=False, summary="the bias-free net's output at each unit vector (shown to mislead)",
-            why_not=why_not_one_hot_probe),
+            why_not=why_not_one_hot_probe, reads="weights"),
     Measure("gradient", gradient, "rows", "held-out", "sum",
             "the sum over the group's columns of sigma_i * mean |df/dx_i|",
-            summary="mean absolute input gradient, scaled by each input's spread"),
+            summary="mean absolute input gradient, scaled by each input's spread",
+            reads="slopes"),
     Measure("integrated_gradients", integrated_gradients, "rows", "held-out sample", "sum",
             "the group's attributions summed per row, then mean |sum|; completeness still holds per row",
-            defaults={"n_explain": 100}, summary="path-integrated gradients from the training mean"),
+            defaults={"n_explain": 100}, summary="path-integrated gradients from the training mean",
+            reads="slopes"),
     Measure("permutation", permutation, "rows and target", "held-out", "native",
             "the group's columns shuffled together, one row order per repeat",
-            defaults={"n_repeats": 10}, summary="held-out loss increase when an input is shuffled"),
+            defaults={"n_repeats": 10}, summary="held-out loss increase when an input is shuffled",
+            reads="loss"),
     Measure("conditional_permutation", conditional_permutation, "rows and target", "held-out", "native",
             "the group's columns regressed together on the others, the residual rows shuffled jointly",
-            defaults={"n_repeats": 10}, summary="permutation of what the other inputs do not explain"),
+            defaults={"n_repeats": 10}, summary="permutation of what the other inputs do not explain",
+            reads="conditional loss"),
     Measure("shapley", shapley, "rows", "held-out sample", "native",
             "the group is one player: exact over 2^(number of groups) coalitions; efficiency holds",
             defaults={"n_explain": 100, "n_background": 100}, summary="mean |interventional Shapley value|"),
     Measure("lek_profile", lek_importance, "rows", "held-out", "declines",
             "declines a group of several columns: a profile sweeps one column, and a category's "
             "columns swept one at a time give rows with no level or two",
-            summary="range of the response along each input (Lek's profiles)"),
+            summary="range of the response along each input (Lek's profiles)",
+            reads="slopes"),
     Measure("ablation", ablation, "training", "training and held-out", "native",
             "the group's columns dropped (filled) together, one net retrained per group and seed",
-            defaults={"seeds": (0, 1, 2)}, summary="held-out loss increase of a net retrained without the input"),
+            defaults={"seeds": (0, 1, 2)}, summary="held-out loss increase of a net retrained without the input",
+            reads="conditional loss"),
 )
 """Every measure, once, by name, in the order the report shows them."""
 

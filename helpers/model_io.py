@@ -302,6 +302,10 @@ def _first_line(err: Exception) -> str:
         if "WeightsUnpickler error:" in line:
             rest = line.split("WeightsUnpickler error:", 1)[1].strip() or (lines[k + 1] if k + 1 < len(lines) else "")
             return rest[:300]
+    if lines and "TorchScript interpreter" in lines[0]:  # the cause is the traceback's last error line
+        causes = [line for line in lines if re.match(r"^\w*(Error|Exception): ", line)]
+        if causes:
+            return causes[-1][:300]
     return lines[0][:300] if lines else type(err).__name__
 
 

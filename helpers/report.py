@@ -128,7 +128,8 @@ class Fitted:
     ``model_text`` the model in plain words ("2 12-20-1 tanh nets trained by the kit", "your
     12-32-16-1 TorchScript net"), ``held_out`` where the held-out rows come from, ``note`` how the
     inputs were scaled and why, ``retrain_shape`` for a brought net of one hidden layer whose
-    activation is known, the kit's training options for a net of its shape (drop-and-retrain).
+    activation is known, the kit's training options for a net of its shape (drop-and-retrain),
+    ``layers`` a brought net's layer sizes where known (inputs, hidden..., outputs).
     """
     models: list
     seeds: list
@@ -144,6 +145,64 @@ class Fitted:
     held_out: str = ""
     user_held_out: bool = False
     retrain_shape: dict | None = None
+    layers: list | None = None
+
+
+def load_data(dataset, *, target="", task="", n_samples=0, seed=0, features=(), exclude=(), categorical=(),
+              groups=None, missing="drop", positive="", sep="", decimal="") -> Dataset:
+    """The report's data step: ``load_dataset`` with the report's parameters, where ``""``, ``0``
+    and empty lists mean "not given" (as in the notebook's parameters cell). The batch calls it too,
+    to check a brought model against the data before any run (``check_model``)."""
+    from helpers.data import load_dataset
+
+    return load_dataset(dataset, target=target or None, task=task or None, n_samples=n_samples or None, seed=seed,
+                        features=features or None, exclude=exclude or None, categorical=categorical or None,
+                        groups=groups or None, missing=missing, positive=positive or None, sep=sep or None,
+                        decimal=decimal or None)
+
+
+def _held_out(data: Dataset, *, seed: int, test_size: float, test_data: str, test_options: dict | None,
+              held_out_rows: int) -> tuple[Dataset, Dataset, str]:
+    """(rows to learn from, held-out rows, where the held-out rows come from), as ``prepare_model`` says."""
+    from helpers.data import with_held_out
+
+    if test_data:
+        train_raw, test_raw = with_held_out(data, test_data, **(test_options or {}))
+        held_out = f"the {test_raw.n} rows of your file {Path(test_data).name}"
+    else:
+        train_raw, test_raw = data.split(test_size=test_size, seed=seed)
+        held_out = f"{test_raw.n} rows held out at random (seed {seed})"
+    if held_out_rows and test_raw.n > held_out_rows:
+        keep = np.sort(np.random.default_rng(seed).choice(test_raw.n, held_out_rows, replace=False))
+        held_out = f"{held_out_rows:,} rows drawn at random (seed {seed}) from {held_out}"
+        test_raw = test_raw.subset(keep)
+    return train_raw, test_raw, held_out
+
+
+def _read_brought(model_path: str, data: Dataset, train_raw: Dataset, activation: str):
+    """The model at ``model_path``, checked against the data: as many inputs as the training rows
+    have columns (a category's levels as those rows encode them), the same task, the same input
+    names when the file carries them."""
+    from helpers.model_io import read_model
+
+    brought = read_model(model_path, n_inputs=train_raw.d, activation=activation, task=data.task)
+    name = Path(model_path).name
+    if brought.task is not None and brought.task != data.task:
+        raise ValueError(f"the model in {name} is for a {brought.task} task but the data's target is {data.task}")
+    if brought.feature_names is not None and list(brought.feature_names) != train_raw.feature_names:
+        raise ValueError(f"the model in {name} was saved with the inputs {list(brought.feature_names)}, "
+                         f"but the data has {train_raw.feature_names}")
+    return brought
+
+
+def check_model(data: Dataset, model_path: str, *, seed: int = 0, activation: str = "tanh", test_data: str = "",
+                test_options: dict | None = None, test_size: float = 0.25) -> None:
+    """Raise the ``ValueError`` that ``prepare_model`` would raise for this model and data (a file
+    in no known format, a pickled module, another number of inputs, another task, other input
+    names), without training or computing anything: the batch calls it before any run."""
+    train_raw, _, _ = _held_out(data, seed=seed, test_size=test_size, test_data=test_data,
+                                test_options=test_options, held_out_rows=0)
+    _read_brought(model_path, data, train_raw, activation)
 
 
 def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: float = 0.25,
@@ -165,32 +224,15 @@ def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: fl
     by ``helpers.model.save``, an ``.npz`` with ``mean`` and ``std``) or when
     ``model_inputs="standardized"``, and the raw columns when ``model_inputs="raw"``.
     """
-    from helpers.data import with_held_out
-    from helpers.model_io import read_model
-
     if model_inputs not in ("standardized", "raw"):
         raise ValueError(f"model_inputs must be 'standardized' or 'raw', got {model_inputs!r}")
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
         raise ValueError(f"seeds (the number of nets) must be a positive integer, got {seeds!r}")
-    if test_data:
-        train_raw, test_raw = with_held_out(data, test_data, **(test_options or {}))
-        held_out = f"the {test_raw.n} rows of your file {Path(test_data).name}"
-    else:
-        train_raw, test_raw = data.split(test_size=test_size, seed=seed)
-        held_out = f"{test_raw.n} rows held out at random (seed {seed})"
-    if held_out_rows and test_raw.n > held_out_rows:
-        keep = np.sort(np.random.default_rng(seed).choice(test_raw.n, held_out_rows, replace=False))
-        held_out = f"{held_out_rows:,} rows drawn at random (seed {seed}) from {held_out}"
-        test_raw = test_raw.subset(keep)
+    train_raw, test_raw, held_out = _held_out(data, seed=seed, test_size=test_size, test_data=test_data,
+                                              test_options=test_options, held_out_rows=held_out_rows)
     if model_path:
-        # the model sees the inputs as the training rows encode them (a category's levels)
-        brought = read_model(model_path, n_inputs=train_raw.d, activation=activation, task=data.task)
+        brought = _read_brought(model_path, data, train_raw, activation)
         name = Path(model_path).name
-        if brought.task is not None and brought.task != data.task:
-            raise ValueError(f"the model in {name} is for a {brought.task} task but the data's target is {data.task}")
-        if brought.feature_names is not None and list(brought.feature_names) != train_raw.feature_names:
-            raise ValueError(f"the model in {name} was saved with the inputs {list(brought.feature_names)}, "
-                             f"but the data has {train_raw.feature_names}")
         if brought.scaler is not None:
             scaler = brought.scaler
             train = dataclasses.replace(train_raw, X=scaler.transform(train_raw.X))
@@ -212,7 +254,7 @@ def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: fl
                  if len(layers) == 3 and brought.activation in ("tanh", "sigmoid", "relu") else None)
         return Fitted([brought.model], [seed], train, test, brought=True, scaler=scaler, note=note,
                       model_text=f"your {described} ({name})", held_out=held_out, user_held_out=bool(test_data),
-                      retrain_shape=shape)
+                      retrain_shape=shape, layers=brought.layers)
     train, test, scaler = standardize(train_raw, test_raw)
     kwargs = {"activation": activation, **(train_kwargs or {}), "task": data.task}
     run_seeds = list(range(seed, seed + seeds))
@@ -231,8 +273,21 @@ def describe_model(fitted: Fitted) -> str:
     learnt from, how its inputs were scaled, and where the held-out rows come from."""
     text = fitted.model_text[:1].upper() + fitted.model_text[1:]
     rows = "" if fitted.brought else f", on {fitted.train.n} rows"
-    return (f"{escape_markdown(text)}{rows}; {escape_markdown(fitted.note)}. "
-            f"Held out: {escape_markdown(fitted.held_out)}.")
+    out = (f"{escape_markdown(text)}{rows}; {escape_markdown(fitted.note)}. "
+           f"Held out: {escape_markdown(fitted.held_out)}.")
+    if fitted.brought and not fitted.user_held_out:
+        out += (" **Warning:** these rows were drawn at random from the data you gave, and may include rows your "
+                "model was trained on: its held-out fit and every held-out number (permutation, the verdict) may "
+                "then look better than they are. Give the rows it never saw as test_data.")
+    return out
+
+
+def fit_caption(fitted: Fitted, fit: pd.DataFrame) -> str:
+    """The sentence above the fit table: which rows each column is computed on."""
+    first = ("the rows of your data file (which the report does not know your model was trained on)"
+             if fitted.brought else "the rows it learnt from")
+    return (f"Fit ({fit.attrs['score']}) on {first} and on the held-out rows, and beside it the held-out fit of a "
+            "linear model and of a constant:")
 
 
 def fit_table(fitted: Fitted) -> pd.DataFrame:
@@ -283,8 +338,11 @@ def compute_measures(measures: Sequence[str], fitted: Fitted, *, n_repeats: int 
             if fitted.brought:
                 shape = fitted.retrain_shape
                 if shape is None:
-                    notes.append(f"{name} (drop and retrain) was skipped: it trains new nets, and the kit's "
-                                 "own nets cannot take the shape of the model you brought")
+                    layers = fitted.layers or []
+                    why = (f"your model has {len(layers) - 2} hidden layers" if len(layers) > 3
+                           else "the kit does not know your model's shape or activation")
+                    notes.append(f"{name} (drop and retrain) was skipped: it trains new nets, and the kit trains "
+                                 f"nets of one hidden layer with a tanh, sigmoid or relu activation only; {why}")
                     continue
                 # the kit's own net of the brought model's shape, trained with and without each input
                 notes.append(f"{name} (drop and retrain) trained the kit's own {train.d}-{shape['n_hidden']}-1 "
@@ -319,7 +377,9 @@ def judge(fitted: Fitted, *, n_repeats: int = 10, seed: int = 0):
 def answer(verdict) -> str:
     """The answer that opens the report, as Markdown (names escaped): the verdict in plain words,
     the warnings that change how to read it, and how it was decided."""
-    flags = [f"**Warning:** {escape_markdown(reason)}" for reason in verdict.reasons]
+    # the summary already opens with the learned-nothing sentence: the other flags as warnings
+    flags = [f"**Warning:** {escape_markdown(reason)}" for key, reason in verdict.flags.items()
+             if key != "learned_nothing"]
     how = (f"Decided from the held-out loss increase when each input is shuffled: an input **matters** "
            f"when, with {verdict.level:.0%} confidence, shuffling it costs more than "
            f"{verdict.threshold_share:.0%} of the held-out loss; it **does not matter** when its whole "
@@ -400,10 +460,6 @@ def caveats(data: Dataset, fitted: Fitted, fit: pd.DataFrame, results: dict) -> 
         out.append(f"Strongly correlated inputs: {listed}{' and more' if len(pairs) > 4 else ''}. Each can stand "
                    "in for the other: drop-and-retrain and permutation may call both unimportant, or split the "
                    "credit; read their importance as a group (grouped or conditional permutation, chapter 7).")
-    if fitted.brought and not fitted.user_held_out:
-        out.append("The held-out rows were drawn at random from the data you gave, and may include rows your model "
-                   "was trained on: its held-out fit and every held-out measure (permutation, the verdict) may then "
-                   "look better than they are. Give the rows it never saw as test_data.")
     score = fit.attrs.get("score", "R^2")
     gap = float((fit["train"] - fit["held_out"]).mean())
     if gap > 0.1 and not fitted.brought:  # a brought model's training rows are not the report's

@@ -2,13 +2,14 @@
 
 ``decide`` is the one call: the nets, the held-out rows, the task. It answers per original variable
 (``groups``) with **matters**, **does not matter** or **unclear**, from the held-out loss increase when
-the variable is shuffled, with an interval from the per-row loss differences, a practical threshold,
+the variable is shuffled, with an interval from each row's share in it, a practical threshold,
 the correlated clusters judged as a whole, a linear model beside the nets, and a flag for nets that
 learned nothing. ``consensus`` and ``disagreements`` put the other measures beside the verdict.
 
 The shuffling is the kit's (``helpers._perturbation._scores``: the same permutations as
 ``importance.permutation`` draws for the same stream, the same fast path for the kit's ``MLP``);
-this module only keeps the per-row losses that the measures average away, and does the statistics.
+this module only keeps the per-row losses that the measures average away (each row as the one
+shuffled and as the donor of a value), and does the statistics.
 ``bench/calibration.py`` measures how often the verdict is right on data whose truth is known.
 """
 from __future__ import annotations
@@ -24,21 +25,23 @@ from torch import nn
 
 from helpers._base import Importance, as_matrix, as_target, check_inputs, check_positive_int, check_seed, forward_fn
 from helpers._perturbation import _linear_conditional, _scores
+from helpers.importance import REGISTRY
 from helpers.model import TASKS
 
 VERDICTS = ("matters", "does not matter", "unclear")
 COLUMNS = ("feature", "verdict", "importance", "low", "high", "rank", "group", "note")
-WEIGHT_MEASURES = frozenset({"weight_sum", "garson", "olden", "one_hot_probe"})
-CONDITIONAL_MEASURES = frozenset({"conditional_permutation", "ablation"})
-GRADIENT_MEASURES = frozenset({"gradient", "integrated_gradients", "lek_profile", "lek_importance"})
+WEIGHT_MEASURES = frozenset(n for n, m in REGISTRY.items() if m.reads == "weights")
+CONDITIONAL_MEASURES = frozenset(n for n, m in REGISTRY.items() if m.reads == "conditional loss")
+GRADIENT_MEASURES = frozenset(n for n, m in REGISTRY.items() if m.reads == "slopes")
+"""The registry's measures by what they read (``Measure.reads``), for ``disagreements``' reasons."""
 DEFAULT_THRESHOLD = 0.05
 """The practical threshold as a share of the nets' held-out loss: an input "matters" when shuffling
 it costs, with 95% confidence, more than 5% of the loss, and "does not matter" when its whole
 interval lies within +-5%. Calibrated in ``bench/calibration.py`` (bench/RESULTS.md), 100 data sets
-per seed, 250 held-out rows each: false "matters" for noise inputs stay under 3% at every share tried
+per seed, 250 held-out rows each: false "matters" for noise inputs stay under 2% at every share tried
 (the interval, not the band, keeps them down), but real inputs worth 3 thresholds or more are called
-"matters" at least 95% of the time only from about 5%: at 1-3% that rate was 91-97% depending on
-the seed, because 3 thresholds are then within a few standard errors of the estimate with 250 rows.
+"matters" at least 95% of the time only from about 4%: at 1-3% that rate was 92-96% (seed 0),
+because 3 thresholds are then within a few standard errors of the estimate with 250 rows.
 The price: an input worth less than 5% of the loss can never be called "matters"."""
 
 
@@ -74,11 +77,15 @@ class Verdict:
         True when the nets' held-out loss cannot be shown (at ``level``) to beat the constant's: then
         no input is called ``matters``.
     worse_than_linear : bool
-        True when the nets' held-out loss is above the linear model's.
+        True when the nets' held-out loss is above the linear model's beyond doubt (the interval of
+        the per-row difference lies above 0) or by more than the threshold: a flag that tells something.
     flags : dict of str -> str
         The caveats that apply (keys ``learned_nothing``, ``worse_than_linear``), each a plain sentence.
     per_row : pandas.DataFrame
-        The per-row loss differences ``d_ij`` (held-out rows x variables) behind the intervals.
+        Each held-out row's share ``phi_ij = d_ij + e_ij - importance_j`` (held-out rows x variables,
+        averaged over the nets): its loss difference as the row whose value was shuffled away, plus
+        the differences its value caused where it was shuffled in, minus the importance (``decide``).
+        Their mean over the rows is the importance, their spread gives the interval.
     info : dict
         The options used and the numbers behind the decision (``n_rows``, ``n_models``,
         ``n_repeats``, ``seed``, ``loss``, ``improvement`` with its interval, ``df``).
@@ -164,30 +171,47 @@ def _row_loss(task: str, y: np.ndarray):
 
 
 class _PerRow:
-    """A loss for ``_scores`` that keeps each row's loss: the first call is the unshuffled data,
-    then every unit's repeats in order (``_scores``' contract); per unit the per-row losses are
-    summed over its repeats."""
+    """A loss for ``_scores`` (``with_permutations=True``) that keeps each row's loss difference
+    twice: as the *recipient*, the row whose value was shuffled away, and as the *donor*, the row
+    whose value was shuffled into another. The first call is the unshuffled data, then every unit's
+    repeats in order (``_scores``' contract); per unit both are summed over the repeats."""
 
     def __init__(self, row_loss, n_units: int, n_repeats: int, n: int):
         self.row_loss, self.n_repeats = row_loss, n_repeats
         self.base: np.ndarray | None = None
-        self.sums = np.zeros((n_units, n))
+        self.received = np.zeros((n_units, n))
+        self.donated = np.zeros((n_units, n))
         self.count = 0
 
-    def __call__(self, out: torch.Tensor) -> np.ndarray:
+    def __call__(self, out: torch.Tensor, P: torch.Tensor | None = None) -> np.ndarray:
         rows = self.row_loss(out)
         if self.base is None:
             self.base = rows[0].copy()
         else:
-            self.sums[self.count // self.n_repeats] += rows.sum(axis=0)
+            unit = self.count // self.n_repeats
+            diff = rows - self.base
+            self.received[unit] += diff.sum(axis=0)
+            for perm, row in zip(P.numpy(), diff):       # row i took its value from row perm[i]
+                self.donated[unit, perm] += row          # a permutation: each donor once per repeat
             self.count += len(rows)
         return rows.mean(axis=1)
 
+    def _check(self):
+        if self.count != self.received.shape[0] * self.n_repeats:  # internal: _scores changed its order
+            raise RuntimeError(f"expected {self.received.shape[0] * self.n_repeats} shuffled copies, saw {self.count}")
+
     def differences(self) -> np.ndarray:
-        """(units, n): the mean over repeats of the shuffled loss minus the unshuffled, per row."""
-        if self.count != self.sums.shape[0] * self.n_repeats:  # internal: _scores changed its order
-            raise RuntimeError(f"expected {self.sums.shape[0] * self.n_repeats} shuffled copies, saw {self.count}")
-        return self.sums / self.n_repeats - self.base
+        """(units, n): ``d_i``, the mean over repeats of the shuffled loss minus the unshuffled, per row."""
+        self._check()
+        return self.received / self.n_repeats
+
+    def influence(self) -> np.ndarray:
+        """(units, n): ``phi_i = d_i + e_i - I``, with ``e_i`` the mean over repeats of the loss
+        difference that row i's value caused where it was shuffled in, and ``I`` the importance
+        (the mean of the ``d_i``, and of the ``e_i``). Their mean is ``I``; their spread over the
+        rows is the spread of ``I`` over samples of rows (Hoeffding's decomposition, ``decide``)."""
+        d = self.differences()
+        return d + self.donated / self.n_repeats - d.mean(axis=1, keepdims=True)
 
 
 def _stream_seeds(seed: int, n_models: int) -> list[tuple[int, int]]:
@@ -201,7 +225,7 @@ def _stream_seeds(seed: int, n_models: int) -> list[tuple[int, int]]:
 
 
 def interval(D: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and t interval of per-row differences from one or more nets.
+    """Mean and t interval of per-row values (each row's share, ``phi``) from one or more nets.
 
     ``D`` is (m nets, units, n rows). With ``d_i = mean_k D_ki`` (per unit),
 
@@ -351,14 +375,23 @@ def decide(models, X_test, y_test, *, task: str, feature_names: Sequence[str] | 
     For variable ``j`` (a column, or a group of columns shuffled together), held-out row ``i``, net
     ``k`` and permutation repeat ``r``:
 
-        d_ijk = mean_r [ L(y_i, f_k(x_i with x_ij -> x_pi_r(i),j)) ] - L(y_i, f_k(x_i))
-        d_ij = mean_k d_ijk,      importance_j = mean_i d_ij
+        h_k(i, l) = L(y_i, f_k(x_i with x_ij -> x_lj)) - L(y_i, f_k(x_i))
+        d_ijk = mean_r h_k(i, pi_r(i)),   e_ljk = mean_r h_k(pi_r^-1(l), l)
+        importance_jk = mean_i d_ijk = mean_l e_ljk,   importance_j = mean_k importance_jk
 
     (L the squared error, or the log-loss of the logit for a binary task), so ``importance_j`` is
-    the permutation importance on the held-out rows, averaged over the nets. Its interval is the
-    paired per-row t interval behind LOCO and permutation inference (Lei et al. 2018, Williamson et
-    al. 2021): ``importance_j +- t se_j`` with ``se_j^2 = var_i(d_ij)/n + var_k(importance_jk)/m``
-    (the second term with several nets) and Welch-Satterthwaite degrees of freedom (``interval``).
+    the permutation importance on the held-out rows, averaged over the nets. Each row enters it
+    twice: as the *recipient* whose value is replaced (``d``) and as the *donor* whose value is put
+    into another row (``e``). Over samples of rows, ``importance_jk`` behaves like a two-sample
+    U-statistic, and Hoeffding's decomposition gives its spread from each row's share
+    ``phi_ijk = d_ijk + e_ijk - importance_jk`` (Hoeffding 1948): ``var(importance_jk) ~
+    var_i(phi_ijk) / n``. The interval is the paired per-row t interval behind LOCO and permutation
+    inference (Lei et al. 2018, Williamson et al. 2021) on these shares: ``importance_j +- t se_j``
+    with ``se_j^2 = var_i(phi_ij)/n + var_k(importance_jk)/m``, ``phi_ij = mean_k phi_ijk`` (the
+    second term with several nets), and Welch-Satterthwaite degrees of freedom (``interval``).
+    Counting the rows as recipients only (``var_i(d_ij)/n``) would leave out the donors: for an
+    input that clearly matters that interval is 1.2-1.6 times too narrow (bench/calibration.py,
+    chapter 12).
     With ``b`` the nets' mean held-out loss and ``tau = threshold * b``:
 
     - **matters**: ``low > tau``;
@@ -423,23 +456,21 @@ def decide(models, X_test, y_test, *, task: str, feature_names: Sequence[str] | 
 
     What the interval accounts for, and what it does not
     -----------------------------------------------------
-    It accounts for the sampling of the held-out rows (the spread of ``d_ij`` over rows), for the
-    permutation repeats (their noise is in each ``d_ij``) and, with several nets, for the retraining
-    seeds (the spread of the nets' importances; with one net it says nothing about another seed). It
-    treats the rows as independent, which they are not quite: each row is also the *donor* of its
-    value to another row's shuffle, and how much a donated value hurts varies from donor to donor.
-    The interval counts each row's variation as a recipient only, so for an input that clearly
-    matters it is too narrow (seen on friedman1: the spread over fresh held-out rows 1.2-1.6 times
-    the formula's, chapter 12); averaging over repeats does not remove this part. For inputs near
-    the threshold and for noise inputs the donor part is small and the formula holds (same check:
-    0.090 vs 0.086), which is where a verdict is decided: ``bench/calibration.py`` measures the
-    resulting error rates. It does not account for the training data being one draw (a LOCO-style refit would), nor
+    It accounts for the sampling of the held-out rows, each as recipient and as donor (the spread
+    of ``phi_ij`` over rows), for the permutation repeats (their noise is in each ``phi_ij``; with
+    few repeats counted twice, so slightly conservative: measured 0.9 times the spread over fresh
+    rows at 10 repeats and 100 rows in the tests) and, with several nets, for the retraining seeds
+    (the spread of the nets' importances; with one net it says nothing about another seed).
+    ``bench/calibration.py`` measures how often it holds the true worth and the resulting error
+    rates. It does not account for the training data being one draw (a LOCO-style refit would), nor
     for the choice among several tests: with ten inputs, one false "unclear" or "matters" in a
     hundred verdicts is expected. The t interval relies on the central limit theorem over rows:
     with a few dozen rows and heavy-tailed losses its coverage can fall short.
 
     References
     ----------
+    Hoeffding, W. (1948). A class of statistics with asymptotically normal distribution. Annals of
+    Mathematical Statistics 19(3), 293-325 (the decomposition behind each row's share).
     Lei, J., G'Sell, M., Rinaldo, A., Tibshirani, R. J. & Wasserman, L. (2018). Distribution-free
     predictive inference for regression. JASA 113(523), 1094-1111 (LOCO and its per-row test).
     Williamson, B. D., Gilbert, P. B., Simon, N. R. & Carone, M. (2021). A general framework for
@@ -507,13 +538,14 @@ def decide(models, X_test, y_test, *, task: str, feature_names: Sequence[str] | 
     D, C, base_rows, preds = [], [], [], []
     for model, (s_var, s_clu) in zip(models, _stream_seeds(seed, len(models))):
         rec = _PerRow(row_loss, len(units), n_repeats, n)
-        _scores(model, Xa, units, base, shuf, s_var, n_repeats, rec, draws=[u[0] for u in units])
-        D.append(rec.differences())
+        _scores(model, Xa, units, base, shuf, s_var, n_repeats, rec, draws=[u[0] for u in units],
+                with_permutations=True)
+        D.append(rec.influence())
         base_rows.append(rec.base)
         if cluster_units:
             rec_c = _PerRow(row_loss, len(cluster_units), n_repeats, n)
-            _scores(model, Xa, cluster_units, np.zeros_like(Xa), Xa, s_clu, n_repeats, rec_c)
-            C.append(rec_c.differences())
+            _scores(model, Xa, cluster_units, np.zeros_like(Xa), Xa, s_clu, n_repeats, rec_c, with_permutations=True)
+            C.append(rec_c.influence())
         preds.append(_predict(model, Xa, task))
     D = np.stack(D)
     base_rows = np.stack(base_rows)                                  # (m, n)
@@ -587,10 +619,13 @@ def decide(models, X_test, y_test, *, task: str, feature_names: Sequence[str] | 
             f"{float(const_rows.mean()):.3g}, a difference of {float(gain[0]):.3g} ({level:.0%} interval "
             f"{float(g_low[0]):.3g} to {float(g_high[0]):.3g}), so no input can be shown to matter.")
     lin_loss = float(np.nanmean(lin_rows)) if np.isfinite(lin_rows).any() else np.nan
-    worse = bool(np.isfinite(lin_loss) and baseline > lin_loss)
-    if worse:
+    worse = False
+    if np.isfinite(lin_loss) and baseline > lin_loss:
+        # a flag when it tells something: the nets are worse beyond doubt, or by more than the threshold
         diff, d_low, d_high, _ = interval((base_rows - lin_rows)[:, None, :], level)
+        worse = bool(d_low[0] > 0 or baseline - lin_loss > tau)
         sure = "clearly " if d_low[0] > 0 else ""
+    if worse:
         flags["worse_than_linear"] = (
             f"The {nets} {'does' if nets == 'net' else 'do'} {sure}worse on the held-out rows than a linear model "
             f"({lin_how}): {score_name} {fit.loc['net', 'score']:.2f} against {fit.loc['linear', 'score']:.2f}. "

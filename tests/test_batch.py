@@ -142,3 +142,33 @@ def test_each_run_has_a_verdict_and_the_index_says_what_matters(small_batch):
         assert fit.loc["net", "held_out"] > 0.3 and abs(float(fit.loc["constant", "held_out"])) < 0.1
         cell = f"<td>R^2 {fit.loc['net', 'held_out']:.2f} (linear {float(fit.loc['linear', 'held_out']):.2f})"
         assert cell in page, cell
+
+
+def test_a_model_that_does_not_fit_the_data_is_refused_before_any_run(tmp_path, capsys):
+    """A brought model with 3 inputs for a CSV of 4 columns, and a pickled module: both found by
+    reading the data and the model the way the run would, before anything runs (exit 2)."""
+    import numpy as np
+    import torch
+
+    from helpers.batch import main
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 4)), columns=["a", "b", "c", "d"]).assign(y=rng.normal(size=60))
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    np.savez(tmp_path / "three.npz", W1=rng.normal(size=(3, 5)), b1=np.zeros(5), W2=rng.normal(size=(5, 1)),
+             b2=np.zeros(1))
+    torch.save(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1)),
+               tmp_path / "whole.pt")
+    np.savez(tmp_path / "four.npz", W1=rng.normal(size=(4, 5)), b1=np.zeros(5), W2=rng.normal(size=(5, 1)),
+             b2=np.zeros(1))
+    config = tmp_path / "batch.yaml"
+    config.write_text("parameters:\n  dataset: data.csv\n  target: y\n  measures: [gradient]\n"
+                      "grid:\n  model: [three.npz, whole.pt, four.npz]\n")
+    status = main([str(config), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "three.npz has 3 inputs but the data has 4" in err, err
+    assert "whole.pt holds a pickled" in err and "torch.jit.script" in err, err
+    assert "four" not in err, err  # the model that fits is no problem
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # checked before anything runs

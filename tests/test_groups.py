@@ -345,10 +345,25 @@ def test_registry_declares_every_measure_once():
         assert spec.group_note and spec.summary
         assert "groups" in spec.function.__code__.co_varnames          # every function takes groups=
         assert set(spec.defaults) <= set(spec.options)
+    assert {n: s.reads for n, s in imp.REGISTRY.items()} == {
+        "weight_sum": "weights", "garson": "weights", "olden": "weights", "one_hot_probe": "weights",
+        "gradient": "slopes", "integrated_gradients": "slopes", "permutation": "loss",
+        "conditional_permutation": "conditional loss", "shapley": "output", "lek_profile": "slopes",
+        "ablation": "conditional loss"}
     with pytest.raises(TypeError):
         imp.REGISTRY["olden"] = imp.REGISTRY["garson"]                  # read-only
     with pytest.raises(AttributeError):
         imp.REGISTRY["olden"].group_rule = "sum"                        # frozen
+
+
+def test_the_report_notebook_computes_the_registry_s_default_measures():
+    """The notebook's parameters cell lists its default measures (a batch user reads them there):
+    they are the registry's, in its order."""
+    from helpers import report
+    from helpers.notebook_runner import KIT_ROOT, notebook_parameters
+
+    default = notebook_parameters(KIT_ROOT / "notebooks" / "report.ipynb")["measures"].default
+    assert tuple(default) == report.DEFAULT_MEASURES == tuple(n for n, s in imp.REGISTRY.items() if s.by_default)
 
 
 def _direct(name, net, Xtr, Xte, yte, seed):

@@ -208,11 +208,12 @@ def test_a_brought_model_on_the_users_own_held_out_rows_gives_the_users_own_fit(
     assert fit["held_out"].iloc[0] == pytest.approx(theirs, abs=1e-5)
     text = report.describe_model(fitted).replace("\\", "")  # Markdown escapes off
     assert "test.csv" in text and "npz" in text and "mean and std" in text.replace("standard deviation", "std")
-    assert not any("may include rows your model was trained on" in c
-                   for c in report.caveats(data, fitted, fit, {}))
-    # without test_data, the report warns that its held-out rows may be training rows
+    assert "may include rows your model was trained on" not in text
+    assert "rows of your data file" in report.fit_caption(fitted, fit)
+    # without test_data, the report warns beside the fit table that its held-out rows may be training rows
     again = report.prepare_model(data, model_path=str(tmp_path / "net.npz"))
-    assert any("may include rows your model" in c for c in report.caveats(data, again, report.fit_table(again), {}))
+    assert "may include rows your model was trained on" in report.describe_model(again).replace("\\", "")
+    assert "rows it learnt from" in report.fit_caption(report.prepare_model(data), fit)
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
