@@ -17,12 +17,17 @@ The rules, in the order they are applied:
 1. **Separators.** ``sep=None`` takes whichever of ``,`` ``;`` tab ``|`` the header holds most
    (``,`` on a tie or when there is none); ``decimal=None`` takes a decimal comma when the file is
    not comma separated and its numbers are written ``1,5`` (never ``1.5``). A header read as one
-   long column that holds another separator is an error saying which separator was used.
+   long column that holds another separator is an error saying which separator it looks like.
+   In a file not comma separated, text that looks like numbers written ``1,5`` (read with
+   ``decimal="."``) is said to be so wherever it ends up: a left-out or categorical column's note,
+   or the error on a target or a numeric column.
 2. **Columns.** Every column but the target is an input, or only ``features=``, or all but
    ``exclude=``. Left out with a note (unless named in ``features=`` or ``categorical=``): a column
    holding a different whole number in every row (a row index, such as the ``Unnamed: 0`` of
    ``DataFrame.to_csv``, or a numeric id), and a column named like an id (``id``, ``ID``, ``*_id``,
-   ``customerID``) holding a different value in every row.
+   ``customerID``) holding a different value in every row. An id may have a few missing cells:
+   "every row" is then every row that has a value, when at least ``ID_MIN_SHARE`` (95%) of the
+   cells and ``ID_MIN_ROWS`` (40) cells have one (with fewer, all different could be chance).
 3. **Categorical inputs.** A text column, a boolean column (true/false) and a column named in
    ``categorical=`` are categorical. A text column with too many levels, more than ``MAX_LEVELS``
    (30) or more than ``MAX_DISTINCT_SHARE`` (half) of its non-missing rows distinct (a name, a free
@@ -51,7 +56,7 @@ import pandas as pd
 
 __all__ = ["read_csv_table", "CsvTable", "Column", "Encoding", "Encoded", "merge_groups", "check_groups",
            "did_you_mean", "TASKS", "MIN_ROWS", "MISSING_TOKENS", "MISSING_CHOICES", "MAX_LEVELS",
-           "MAX_DISTINCT_SHARE", "SEPARATORS"]
+           "MAX_DISTINCT_SHARE", "ID_MIN_SHARE", "ID_MIN_ROWS", "SEPARATORS"]
 
 TASKS = ("regression", "binary")
 MIN_ROWS = 20
@@ -59,11 +64,15 @@ MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 MISSING_CHOICES = ("drop", "impute", "error")
 MAX_LEVELS = 30              # a text column with more levels than this is not one-hot encoded ...
 MAX_DISTINCT_SHARE = 0.5     # ... nor one with more than this share of its non-missing rows distinct
+ID_MIN_SHARE = 0.95          # an id column with missing cells: at least this share of its cells present ...
+ID_MIN_ROWS = 40             # ... and at least this many, so that its values being all different is not chance
 SEPARATORS = (",", ";", "\t", "|")
 _BOOLEAN = {"true": "True", "false": "False"}
 _CAMEL_ID = re.compile(r"[a-z](?:Id|ID)$")
 _COMMA_NUMBER = r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?"
 _DOT_NUMBER = r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?"
+_COMMA_OR_WHOLE = rf"{_COMMA_NUMBER}|[+-]?\d+"
+_COMMA_ADVICE = "looks like numbers with a decimal comma: give decimal=','"
 
 
 def did_you_mean(word: str, choices) -> str:
@@ -389,15 +398,20 @@ def read_csv_table(path, *, target: str | None, task: str | None = None, feature
     inputs = _choose_inputs(columns, target, features, exclude, where)
     categorical = _check_names("categorical", categorical, columns, where, inputs=inputs, target=target)
 
-    y, task, target_missing, target_notes = _parse_target(cells.get(target), target, task, positive, where)
-    parsed = {name: _parse_input(cells.get(name), name, name in categorical) for name in inputs}
-    left_out = _left_out(parsed, features=set(features or ()), categorical=set(categorical), where=where)
+    advise = cells.sep != ","                         # decimal=',' is possible: text written 1,5 gets advice
+    y, task, target_missing, target_notes = _parse_target(cells.get(target), target, task, positive, where, advise)
+    parsed = {name: _parse_input(cells.get(name), name, name in categorical, advise) for name in inputs}
+    left_out = _left_out(parsed, features=set(features or ()), categorical=set(categorical), where=where,
+                         advise=advise)
     kept = [parsed[name][0] for name in inputs if name not in left_out]
     if not kept:
         why = "; ".join(f"{k!r} ({v})" for k, v in left_out.items())
         raise ValueError(f"{where}: no input columns left" + (f"; left out: {why}" if why else ""))
     _raise_bad_cells(kept, parsed, target_missing, missing, target, where)
     notes += [f"left out {name!r}: {why}" for name, why in left_out.items()]
+    if advise:
+        notes += [f"{col.name!r} is read as text (a categorical input) but {_COMMA_ADVICE}" for col in kept
+                  if col.kind == "categorical" and col.name not in categorical and _written_with_comma(col.values)]
     user_groups = check_groups(groups, [c.name for c in kept], where, left_out)
 
     keep, drop_notes = _rows_to_keep(kept, target_missing, missing, target, where)
@@ -430,6 +444,7 @@ class _Cells:
     decimal: str
     numbers: dict
     text: dict
+    sep: str = ","
 
     def get(self, name: str) -> tuple[np.ndarray, np.ndarray, pd.Series | None]:
         """(missing mask, float64 values NaN where missing or text, the stripped strings or None).
@@ -516,13 +531,14 @@ def _text_cells(path: Path, where: str, seen: str, decimal, options: dict) -> _C
     if decimal is None:
         decimal = "," if seen != "," and _uses_decimal_comma(cells) else "."
     columns = list(cells.columns)
-    return _Cells(columns, decimal, {}, {name: cells[name] for name in columns})
+    return _Cells(columns, decimal, {}, {name: cells[name] for name in columns}, seen)
 
 
 def _checked_names(path: Path, where: str, seen: str, options: dict, columns, said) -> list[str]:
     """The column names, stripped, after the checks on the header: as many names as values in a
     row (``said``: the warnings of the read), no name twice, not one long name holding another
-    separator."""
+    separator. A header of one long name holding another separator, with rows of more values
+    (numbers written 1,5 split on their decimal commas), is an error saying so."""
     try:
         # the header as written: pandas renames a repeated name ('a', 'a.1') in `raw`
         header = pd.read_csv(path, header=None, nrows=1, **options)
@@ -534,6 +550,11 @@ def _checked_names(path: Path, where: str, seen: str, options: dict, columns, sa
             more = f"up to {pd.read_csv(path, header=None, skiprows=1, **options).shape[1]}"
         except (pd.errors.ParserError, ValueError):
             more = "more"
+        names = [str(c).strip() for c in header.iloc[0]]
+        guess = _looks_separated_by(names, seen, SEPARATORS)
+        if guess:
+            raise ValueError(f"{where}: with the separator {seen!r} the header is one long column {names[0][:60]!r} "
+                             f"but rows hold {more} values; it looks separated by {guess!r}: give sep={guess!r}")
         raise ValueError(f"{where}: the first line names {header.shape[1]} columns but rows hold {more} "
                          "values; the first line must be a header with one name per column (is it a header?)")
     _check_unique_names([str(c).strip() for c in header.iloc[0]], where)
@@ -584,7 +605,7 @@ def _parsed_cells(path: Path, where: str, seen: str, decimal, options: dict) -> 
                 return None
             numbers, text = _first_rows(*split, n_rows)
     return _Cells(columns, decimal, {columns[k]: v for k, v in sorted(numbers.items())},
-                  {columns[k]: v for k, v in sorted(text.items())})
+                  {columns[k]: v for k, v in sorted(text.items())}, seen)
 
 
 def _typed_read(path: Path, options: dict, decimal: str):
@@ -792,14 +813,19 @@ def _sep_name(sep: str) -> str:
 
 def _check_not_one_long_column(columns, sep, where):
     """A header read as one column that holds another separator: the separator is wrong."""
-    if len(columns) != 1:
-        return
-    name = columns[0]
-    others = [s for s in (*SEPARATORS, " ") if s != sep and s in name]
-    if others:
-        guess = max(others, key=name.count)
-        raise ValueError(f"{where}: with the separator {sep!r} the header is one long column {name[:60]!r}; "
+    guess = _looks_separated_by(columns, sep, (*SEPARATORS, " "))
+    if guess:
+        raise ValueError(f"{where}: with the separator {sep!r} the header is one long column {columns[0][:60]!r}; "
                          f"it looks separated by {guess!r}: give sep={guess!r}")
+
+
+def _looks_separated_by(columns, sep, candidates) -> str | None:
+    """The candidate separator a header read as one column holds most, or None."""
+    if len(columns) != 1:
+        return None
+    name = columns[0]
+    others = [s for s in candidates if s != sep and s in name]
+    return max(others, key=name.count) if others else None
 
 
 def _trim_blank_rows(cells: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -910,12 +936,13 @@ def _where_row(i: int) -> str:
     return f"row {i + 1} (line {i + 2} of the file)"
 
 
-def _parse_input(column, name: str, as_category: bool):
-    """The column parsed, and its first bad cell as ``(index, text)`` or None.
+def _parse_input(column, name: str, as_category: bool, advise: bool = False):
+    """The column parsed, and its first bad cell as ``(index, text, count)`` or None.
 
     ``column`` is ``(missing, numbers, cells)`` from ``_Cells.get``; ``cells`` (the stripped
     strings) is None only for a column with neither text nor an infinite number.
     Bad: text in a mostly numeric column that is not declared categorical, or an infinite number.
+    ``advise``: say so when that text is numbers written with a decimal comma.
     """
     missing, numbers, cells = column
     text = np.isnan(numbers) & ~missing
@@ -940,10 +967,19 @@ def _parse_input(column, name: str, as_category: bool):
     n_numbers = int((~np.isnan(numbers)).sum())
     if n_numbers > text.sum():
         i = int(np.flatnonzero(text)[0])
+        why = (f"; the column {_COMMA_ADVICE}" if advise and _written_with_comma(cells[text], whole=False) else
+               " (if the column is categorical, name it in categorical=)")
         return Column(name, "numeric", np.where(text, np.nan, numbers)), (
-            i, f"{_where_row(i)}: text {cells.iloc[i]!r} where a number is needed "
-               f"(if the column is categorical, name it in categorical=)", int(text.sum()))
+            i, f"{_where_row(i)}: text {cells.iloc[i]!r} where a number is needed{why}", int(text.sum()))
     return Column(name, "categorical", labels), None
+
+
+def _written_with_comma(labels, whole: bool = True) -> bool:
+    """Whether text labels (None where missing) are numbers written 1,5: every one of them (or a
+    whole number, with ``whole``), and at least one with a decimal comma."""
+    written = pd.Series(labels, dtype=object).dropna().astype(str).drop_duplicates()
+    return bool(len(written) and written.str.fullmatch(_COMMA_NUMBER).any()
+                and written.str.fullmatch(_COMMA_OR_WHOLE if whole else _COMMA_NUMBER).all())
 
 
 def _labels(cells: pd.Series, missing: np.ndarray) -> np.ndarray:
@@ -953,42 +989,51 @@ def _labels(cells: pd.Series, missing: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _left_out(parsed: dict, *, features: set, categorical: set, where: str) -> dict:
+def _left_out(parsed: dict, *, features: set, categorical: set, where: str, advise: bool = False) -> dict:
     """Column -> why it is left out: an index or id, or text with too many levels.
 
     A column named in ``categorical=`` is never left out; one named in ``features=`` is kept even if
-    it looks like an id, and is an error if it is text with too many levels."""
+    it looks like an id, and is an error if it is text with too many levels. Text with too many
+    levels that looks like numbers written 1,5 (``advise``) is said to be so, in place of the
+    advice to name it in ``categorical=``."""
     out = {}
     for name, (col, _) in parsed.items():
         if name in categorical:
             continue
+        many = _too_many_levels(col)
+        comma = bool(many) and advise and _written_with_comma(col.values)
         if name in features:
-            why = _too_many_levels(col)
-            if why:
-                raise ValueError(f"{where}: features names {name!r}, which is {why.split(', name it')[0]}; "
-                                 "name it in categorical= as well to encode it anyway, or leave it out")
+            if many:
+                advice = (f"it {_COMMA_ADVICE}" if comma else
+                          "name it in categorical= as well to encode it anyway, or leave it out")
+                raise ValueError(f"{where}: features names {name!r}, which is {many}; {advice}")
             continue
-        why = _index_or_id(col) or _too_many_levels(col)
+        why = _index_or_id(col)
+        if not why and many:
+            why = many + (f"; it {_COMMA_ADVICE}" if comma else "; name it in categorical= to encode it anyway")
         if why:
             out[name] = why
     return out
 
 
 def _index_or_id(col: Column) -> str:
-    if col.missing.any():
+    """Why ``col`` is a row index or an id (rule 2 of the module's docstring), or ""."""
+    missing = col.missing
+    n, gaps = len(missing), int(missing.sum())
+    present = n - gaps
+    if gaps and (present < ID_MIN_SHARE * n or present < ID_MIN_ROWS):
         return ""
-    n = len(col.values)
+    every = f"every row that has one, {gaps} missing" if gaps else "every row"
+    v = col.values[~missing]
     if col.kind == "numeric":
-        v = col.values
-        if np.all(v == np.round(v)) and len(np.unique(v)) == n:
+        if np.all(v == np.round(v)) and len(np.unique(v)) == present:
             start = v[0]
-            if start in (0, 1) and np.array_equal(v, np.arange(start, start + n)):
+            if not gaps and start in (0, 1) and np.array_equal(v, np.arange(start, start + n)):
                 return (f"a row index ({int(start)}, {int(start) + 1}, {int(start) + 2}, ...), "
                         "as DataFrame.to_csv writes it")
-            return ("an index or an id (a different whole number in every row); "
-                    "name it in features= to keep it")
-    if _looks_like_id(col.name) and len(set(col.values.tolist())) == n:
-        return "an identifier (named like an id, a different value in every row); name it in features= to keep it"
+            return f"an index or an id (a different whole number in {every}); name it in features= to keep it"
+    if _looks_like_id(col.name) and len(set(v.tolist())) == present:
+        return f"an identifier (named like an id, a different value in {every}); name it in features= to keep it"
     return ""
 
 
@@ -1003,8 +1048,7 @@ def _too_many_levels(col: Column) -> str:
     n_levels = len(col.levels())
     if n_levels > MAX_LEVELS or n_levels > MAX_DISTINCT_SHARE * present:
         return (f"text with {n_levels} different values in {present} rows, too many levels to encode "
-                f"(more than {MAX_LEVELS}, or more than {MAX_DISTINCT_SHARE:.0%} of the rows distinct); "
-                "name it in categorical= to encode it anyway")
+                f"(more than {MAX_LEVELS}, or more than {MAX_DISTINCT_SHARE:.0%} of the rows distinct)")
     return ""
 
 
@@ -1076,8 +1120,9 @@ def _warn_constant(table: CsvTable) -> None:
 
 
 # ---------------------------------------------------------------- the target
-def _parse_target(column, target, task, positive, where):
-    """(y with NaN where missing, task, missing mask, notes); ``column`` as for ``_parse_input``."""
+def _parse_target(column, target, task, positive, where, advise=False):
+    """(y with NaN where missing, task, missing mask, notes); ``column`` and ``advise`` as for
+    ``_parse_input``."""
     missing, numbers, cells = column
     text = np.isnan(numbers) & ~missing
     if missing.all():
@@ -1097,9 +1142,14 @@ def _parse_target(column, target, task, positive, where):
         labels[~missing] = lower.map(_BOOLEAN).to_numpy(dtype=object)
     elif int((~np.isnan(numbers)).sum()) > text.sum():
         i = int(np.flatnonzero(text)[0])
+        why = (f"; the column {_COMMA_ADVICE}" if advise and _written_with_comma(cells[text], whole=False) else
+               " (a binary target must be coded 0/1, or as two text classes)")
         raise ValueError(f"{where}: bad values (rows count from 1 after the header):\n  column {target!r}, "
-                         f"{_where_row(i)}: text {cells.iloc[i]!r} where a number is needed "
-                         "(a binary target must be coded 0/1, or as two text classes)")
+                         f"{_where_row(i)}: text {cells.iloc[i]!r} where a number is needed{why}")
+    if advise and positive is None and _written_with_comma(labels[~missing]):
+        i = int(np.flatnonzero(text)[0])
+        raise ValueError(f"{where}: the target {target!r} holds text that {_COMMA_ADVICE} "
+                         f"({_where_row(i)}: {labels[i]!r})")
     y, task, notes = _text_target(labels, missing, target, task, positive, where)
     return y, task, missing, notes
 

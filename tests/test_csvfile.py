@@ -83,6 +83,66 @@ def test_duplicate_column_names_are_still_an_error_with_a_detected_separator(tmp
         load_dataset(path, target="y")
 
 
+def test_a_wrong_separator_on_a_file_with_decimal_commas_names_the_separator(tmp_path):
+    """sep=',' on a ';' file whose numbers are written 1,5: the rows split on their decimal commas
+    into more values than the header has names; the message says what the header looks like."""
+    path = _write(tmp_path, _frame(), sep=";", decimal=",")
+    with pytest.raises(ValueError, match=r"with the separator ',' the header is one long column "
+                                         r"'age;weight;region;cost' but rows hold up to \d+ values; "
+                                         r"it looks separated by ';': give sep=';'"):
+        load_dataset(path, target="cost", sep=",")
+    title = tmp_path / "title.csv"                     # a title line, not a header: no separator to suggest
+    title.write_text("Costs 2020\n" + _write(tmp_path, _frame()).read_text())
+    with pytest.raises(ValueError, match=r"names 1 columns but rows hold up to 4 values.*\(is it a header\?\)$"):
+        load_dataset(title, target="cost")
+
+
+def _decimal_comma_file(tmp_path):
+    frame = _frame(n=60)
+    frame["dose"] = np.tile([0.5, 1.5, 2.5], 20)                  # three levels, all written with a comma
+    return frame, _write(tmp_path, frame, sep=";", decimal=",")
+
+
+COMMA_HINT = "looks like numbers with a decimal comma: give decimal=','"
+
+
+def test_decimal_point_forced_on_decimal_commas_says_so_in_the_notes(tmp_path):
+    frame, path = _decimal_comma_file(tmp_path)
+    data = load_dataset(path, target="region", positive="north", decimal=".")
+    assert "age" not in data.variables and "weight" not in data.variables    # text with many values: left out
+    left = next(n for n in data.notes if n.startswith("left out 'weight'"))
+    assert re.search(r"text with \d+ different values in 60 rows.*" + re.escape(COMMA_HINT), left)
+    assert "categorical=" not in left                               # the advice is the decimal mark
+    dose = next(n for n in data.notes if n.startswith("'dose'"))
+    assert "read as text (a categorical input)" in dose and COMMA_HINT in dose
+    right = load_dataset(path, target="region", positive="north")   # detected: no such note
+    assert right.variables == ["age", "weight", "cost", "dose"] and not any(COMMA_HINT in n for n in right.notes)
+    with pytest.raises(ValueError, match=r"features names 'weight', which is text .*" + re.escape(COMMA_HINT)):
+        load_dataset(path, target="region", positive="north", decimal=".", features=["weight", "age"])
+
+
+def test_decimal_point_forced_on_decimal_commas_says_so_in_the_errors(tmp_path):
+    frame, path = _decimal_comma_file(tmp_path)
+    with pytest.raises(ValueError, match=r"the target 'cost' holds text that " + re.escape(COMMA_HINT)):
+        load_dataset(path, target="cost", decimal=".")
+    with pytest.raises(ValueError, match=r"'cost' holds text.*" + re.escape(COMMA_HINT)):
+        load_dataset(path, target="cost", decimal=".", task="regression")
+    mixed = frame.astype(object)
+    mixed["weight"] = np.where(np.arange(60) % 4 == 0, "71,5", "70")    # whole numbers and a few 71,5
+    path = _write(tmp_path, mixed, sep=";", decimal=",")
+    with pytest.raises(ValueError, match=r"column 'weight', row 1 \(line 2 of the file\): text '71,5' where a "
+                                         r"number is needed; the column " + re.escape(COMMA_HINT)):
+        load_dataset(path, target="region", positive="north", exclude=["age", "cost"], decimal=".")
+
+
+def test_a_comma_separated_file_gets_no_decimal_comma_advice(tmp_path):
+    """decimal=',' needs another separator: in a ',' file a quoted "1,5" is text, and no hint is given."""
+    frame = _frame()
+    frame["weight"] = [f"{w:.1f}".replace(".", ",") for w in frame["weight"]]
+    data = load_dataset(_write(tmp_path, frame), target="cost")
+    assert "weight" not in data.variables and not any(COMMA_HINT in n for n in data.notes)
+
+
 # ---------------------------------------------------------------- choosing columns
 def test_features_and_exclude_choose_the_inputs(tmp_path):
     path = _write(tmp_path, _frame())
@@ -137,6 +197,49 @@ def test_an_id_named_column_that_repeats_is_kept(tmp_path):
     frame = _frame()
     frame["site_id"] = np.arange(len(frame)) % 4              # a grouping code, not an identifier
     assert "site_id" in load_dataset(_write(tmp_path, frame), target="cost").variables
+
+
+def _carseats_like(n=120, seed=3):
+    """A shop's sales table as an analyst exports it: a shuffled numeric ID, a text category."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"ID": rng.permutation(np.arange(1001, 1001 + n)).astype(float),
+                          "Price": rng.integers(40, 190, n), "Income": rng.integers(20, 120, n).astype(float),
+                          "ShelveLoc": rng.choice(["Bad", "Medium", "Good"], n)})
+    frame["Sales"] = (9 - 0.04 * (frame["Price"] - 115) + 0.02 * frame["Income"] + rng.normal(0, 1, n)).round(2)
+    return frame.astype(object)
+
+
+def test_a_unique_integer_per_row_is_an_id_even_with_a_missing_cell(tmp_path):
+    frame = _carseats_like()
+    frame.loc[[4, 50], "ID"] = ""                                   # 118 of 120 cells present
+    frame.loc[[7, 9], "Income"] = "NA"
+    data = load_dataset(_write(tmp_path, frame), target="Sales")
+    assert data.variables == ["Price", "Income", "ShelveLoc"]
+    note = next(n for n in data.notes if n.startswith("left out 'ID'"))
+    assert "an index or an id (a different whole number in every row that has one, 2 missing)" in note
+    assert data.n == 118 and "missing most: Income 2" in " ".join(data.notes)   # a missing id drops no row
+    assert "ID" in load_dataset(_write(tmp_path, frame), target="Sales", features=["ID", "Price"]).variables
+
+
+def test_an_id_named_text_column_with_a_missing_cell_is_left_out(tmp_path):
+    frame = _carseats_like()
+    frame["ID"] = [f"S{i:04d}" for i in range(len(frame))]
+    frame.loc[3, "ID"] = "NA"
+    data = load_dataset(_write(tmp_path, frame), target="Sales")
+    assert "ID" not in data.variables and data.n == 120
+    assert any(n.startswith("left out 'ID': an identifier (named like an id, a different value in every row "
+                            "that has one, 1 missing)") for n in data.notes)
+
+
+@pytest.mark.parametrize("n, gaps", [(120, 7), (30, 1)])
+def test_unique_integers_with_more_gaps_or_few_rows_are_not_taken_for_an_id(tmp_path, n, gaps):
+    """Under 95% of the cells present (7 of 120 missing), or fewer than ID_MIN_ROWS present (29
+    values): distinct whole numbers could be chance, so the column stays an input."""
+    frame = _carseats_like(n=n)
+    frame.loc[list(range(gaps)), "ID"] = ""
+    data = load_dataset(_write(tmp_path, frame), target="Sales", missing="impute")
+    assert "ID" in data.variables
+    assert csvfile.ID_MIN_SHARE == 0.95 and csvfile.ID_MIN_ROWS == 40
 
 
 # ---------------------------------------------------------------- categorical inputs
@@ -491,6 +594,25 @@ def test_modechoice_semicolons_and_a_declared_code():
     assert data.task == "binary" and data.n == 840 and data.y.sum() == 210
     assert data.groups["mode"] == ["mode=1", "mode=2", "mode=3", "mode=4"]
     assert any("semicolon-separated" in n for n in data.notes)
+
+
+def test_fertility_leaves_out_the_index_and_the_names_and_handles_missing_values():
+    """The file as DataFrame.to_csv() writes it: its row index, two text columns with a different
+    value per country, and missing rates in every year."""
+    path = TEST_DATA / "fertility.csv"
+    data = load_dataset(path, target="2010")
+    assert data.task == "regression" and data.groups is None
+    assert data.variables == ["1960", "1970", "1980", "1990", "2000"]
+    assert data.notes[0] == "left out 'Unnamed: 0': a row index (0, 1, 2, ...), as DataFrame.to_csv writes it"
+    assert data.notes[1].startswith("left out 'Country Name': text with 219 different values in 219 rows")
+    assert data.notes[2].startswith("left out 'Country Code': text with 219 different values in 219 rows")
+    assert data.notes[3].startswith("dropped 15 row(s) whose target '2010' is missing (rows 9, 32, 48, 53, 66 and ")
+    assert data.notes[4].startswith("dropped 11 of 204 row(s) with a missing input") and "1960 10" in data.notes[4]
+    assert data.n == 219 - 15 - 11 and np.isfinite(data.X).all()
+    raw = pd.read_csv(path)                                      # an independent count of the gaps
+    gaps = int(raw.loc[raw["2010"].notna(), ["1960", "1970", "1980", "1990", "2000"]].isna().sum().sum())
+    filled = load_dataset(path, target="2010", missing="impute")
+    assert filled.n == 204 and any(n.startswith(f"filled {gaps} missing input values") for n in filled.notes)
 
 
 def test_a_header_with_fewer_names_than_values_is_an_error(tmp_path):

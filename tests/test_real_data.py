@@ -1,7 +1,9 @@
 """Real CSV files through the batch, as an analyst brings them: text categories, missing values, a
-name column, a ';' file with a numeric code declared categorical, a text target. No editing, and
-importance per variable the analyst recognises (``species``, never ``species=Gentoo``).
+name column, a ';' file with a numeric code declared categorical, a text target, the row index that
+``DataFrame.to_csv()`` writes. No editing, and importance per variable the analyst recognises
+(``species``, never ``species=Gentoo``).
 """
+import html
 import json
 
 import pandas as pd
@@ -21,6 +23,7 @@ runs:
   - {{dataset: {tests}/statecrime.csv, target: violent}}
   - {{dataset: {tests}/grunfeld.csv, target: invest}}
   - {{dataset: {tests}/modechoice.csv, target: choice, categorical: [mode], exclude: [individual]}}
+  - {{dataset: {tests}/fertility.csv, target: "2010"}}
 """
 
 PENGUIN_INPUTS = ["species", "island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "sex", "year"]
@@ -31,6 +34,7 @@ EXPECTED = {
     "dataset-statecrime_target-violent": ["murder", "hs_grad", "poverty", "single", "white", "urban"],
     "dataset-grunfeld_target-invest": ["value", "capital", "firm", "year"],
     "dataset-modechoice_target-choice_categorical-mode_exclude-individual": ["mode", "ttme", "invc", "invt", "gc", "hinc", "psize"],
+    "dataset-fertility_target-2010": ["1960", "1970", "1980", "1990", "2000"],   # years: names that are numbers
 }
 
 
@@ -54,7 +58,7 @@ def test_every_real_csv_gives_a_report_with_no_editing(real_batch):
 @pytest.mark.parametrize("run_id", sorted(EXPECTED))
 def test_importance_is_per_original_variable(real_batch, run_id):
     out, _ = real_batch
-    table = pd.read_csv(out / "runs" / run_id / "importance.csv")
+    table = pd.read_csv(out / "runs" / run_id / "importance.csv", dtype={"feature": str})
     for method, part in table.groupby("method"):
         assert sorted(part["feature"]) == sorted(EXPECTED[run_id]), (method, list(part["feature"]))
     assert not table["feature"].str.contains("=").any()  # no level of a category as an input
@@ -74,5 +78,9 @@ def test_the_report_says_what_the_data_step_did(real_batch):
     assert "Adelie" in species and "is 1" in species
     crime = (out / "runs" / "dataset-statecrime_target-violent" / "report.html").read_text()
     assert "state" in crime and "left out" in crime  # a name column is not an input
+    fertility = html.unescape((out / "runs" / "dataset-fertility_target-2010" / "report.html").read_text())
+    assert "left out 'Unnamed: 0': a row index" in fertility    # the index that DataFrame.to_csv() writes
+    assert "dropped 15 row(s) whose target" in fertility
+    assert "dropped 11 of 204 row(s) with a missing input" in fertility
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["feature"].dropna()) >= {"species", "island", "firm", "mode"}
