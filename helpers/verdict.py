@@ -613,11 +613,19 @@ def decide(models, X_test, y_test, *, task: str, feature_names: Sequence[str] | 
     flags = {}
     nets = "net" if len(models) == 1 else "nets"
     if learned_nothing:
+        loss_name = "log-loss" if task == "binary" else "mean squared error"
         flags["learned_nothing"] = (
             f"The {nets} {'predicts' if nets == 'net' else 'predict'} the held-out rows no better than a constant ("
-            f"{'the base rate' if task == 'binary' else 'the mean of the target'}): loss {baseline:.3g} against "
-            f"{float(const_rows.mean()):.3g}, a difference of {float(gain[0]):.3g} ({level:.0%} interval "
+            f"{'the base rate' if task == 'binary' else 'the mean of the target'}): {loss_name} {baseline:.3g} "
+            f"against {float(const_rows.mean()):.3g}, a difference of {float(gain[0]):.3g} ({level:.0%} interval "
             f"{float(g_low[0]):.3g} to {float(g_high[0]):.3g}), so no input can be shown to matter.")
+        if task == "binary" and fit.loc["net", "score"] > fit.loc["constant", "score"] + 0.1:
+            # right more often than the base rate, yet no better in log-loss: overconfident probabilities
+            flags["learned_nothing"] += (
+                f" Yet {'it classifies' if nets == 'net' else 'they classify'} {fit.loc['net', 'score']:.0%} of the rows "
+                f"right, against {fit.loc['constant', 'score']:.0%} for the base rate: the predicted probabilities "
+                "are overconfident (a few rows predicted wrong with near certainty cost more than the right ones "
+                "gain), and the verdict, which judges inputs by the log-loss, cannot read them.")
     lin_loss = float(np.nanmean(lin_rows)) if np.isfinite(lin_rows).any() else np.nan
     worse = False
     if np.isfinite(lin_loss) and baseline > lin_loss:

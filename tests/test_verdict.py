@@ -259,6 +259,18 @@ def test_the_answer_says_learned_nothing_once():
     assert text.count("no better than a constant") == 1, text
 
 
+def test_an_overconfident_classifier_is_told_apart_from_one_that_learned_nothing():
+    """Right on 85% of the rows, but certain of itself on the wrong ones: its log-loss is no better
+    than the base rate's, and the flag says why, instead of just "no better than a constant"."""
+    rng = np.random.default_rng(14)
+    X = rng.standard_normal((400, 3))
+    y = ((X[:, 0] > 0) != (rng.uniform(size=400) < 0.15)).astype(float)       # 15% of the labels flipped
+    v = decide([Known([40.0, 0, 0], task="binary")], X[200:], y[200:], task="binary", X_train=X[:200],
+               y_train=y[:200])
+    assert v.learned_nothing and v.fit.loc["net", "score"] > 0.8
+    assert "overconfident" in v.flags["learned_nothing"] and "log-loss" in v.flags["learned_nothing"]
+
+
 def test_binary_task_and_one_hot_group():
     rng = np.random.default_rng(12)
     n = 600
