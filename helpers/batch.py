@@ -333,7 +333,7 @@ def load_config(path) -> Plan:
             unique.append(run)
     _assign_ids(unique, config_dir)
     if rules:
-        problems = _model_problems(unique, config_dir, {name: par.default for name, par in accepted.items()})
+        problems = _data_problems(unique, config_dir, {name: par.default for name, par in accepted.items()})
         if problems:
             raise ConfigError(problems=problems)
     return Plan(notebook, config_dir, unique, accepted)
@@ -344,36 +344,51 @@ DATA_KEYS = ("dataset", "target", "task", "n_samples", "seed", "features", "excl
 """The report's parameters that say which rows and columns a run reads (``report.load_data``)."""
 
 
-def _model_problems(runs: list[Run], config_dir: Path, defaults: dict) -> list[str]:
-    """What is wrong between each run's brought model and its data, found by reading both the way
-    the run will (``report.load_data``, ``report.check_model``) but training and computing nothing:
-    a model file in no known format, a pickled module, a model with another number of inputs than
-    the data has columns, another task. Each data set is read once."""
-    with_model = [run for run in runs if isinstance(run.params.get("model"), str) and run.params["model"]]
-    if not with_model:
-        return []
-    from helpers import report
+def _data_problems(runs: list[Run], config_dir: Path, defaults: dict) -> list[str]:
+    """What is wrong between each run's parameters and its files, before anything runs.
+
+    A CSV's header is checked against the run's names (``csvfile.check_columns``: the target,
+    ``features``, ``exclude``, ``categorical``, ``groups``, with a did-you-mean; a separator that
+    does not fit): the first line only, whatever the file's size; its cells are the run's to read.
+    A brought model is checked against the data the way the run will read both
+    (``report.load_data``, ``report.check_model``), training and computing nothing: a file in no
+    known format, a pickled module, another number of inputs than the data has columns, another
+    task. Each data set is read once per set of reading options."""
+    from helpers.csvfile import check_columns
 
     def resolved(key, value):
         return str((config_dir / value).resolve()) if key in PATH_KEYS and _is_path_value(key, value, config_dir) \
             else value
 
     problems, datasets = [], {}
-    for run in with_model:
+    for run in runs:
         p = {**defaults, **run.params}
-        data_args = {k: resolved(k, p[k]) for k in DATA_KEYS if k in p}
-        key = json.dumps(data_args, sort_keys=True, default=str)
+        csv = _is_path_value("dataset", p.get("dataset"), config_dir)
+        model = p.get("model") if isinstance(p.get("model"), str) else ""
         try:
+            if csv:
+                check_columns(resolved("dataset", p["dataset"]), target=p.get("target") or None,
+                              features=p.get("features") or None, exclude=p.get("exclude") or None,
+                              categorical=p.get("categorical") or None, groups=p.get("groups") or None,
+                              sep=p.get("sep") or None)
+            if not model:
+                continue
+            from helpers import report
+
+            data_args = {k: resolved(k, p[k]) for k in DATA_KEYS if k in p}
+            if csv and not p.get("n_samples"):
+                data_args.pop("seed", None)  # a whole CSV file reads the same whatever the seed
+            key = json.dumps(data_args, sort_keys=True, default=str)
             if key not in datasets:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # the run shows the data's warnings on its page
                     datasets[key] = report.load_data(**data_args)
             options = {k: p[k] or None for k in ("positive", "sep", "decimal") if k in p}
-            report.check_model(datasets[key], resolved("model", p["model"]), seed=p.get("seed", 0),
+            report.check_model(datasets[key], resolved("model", model), seed=p.get("seed", 0),
                                activation=p.get("activation", "tanh"),
                                test_data=resolved("test_data", p.get("test_data", "")),
                                test_options={"missing": p.get("missing", "drop"), **options})
-        except ValueError as err:
+        except (ValueError, OSError) as err:
             problems.append(f"run {run.run_id}: {scrub_text(str(err))}")
     return list(dict.fromkeys(problems))
 
@@ -634,6 +649,9 @@ def _main(argv) -> int:
         return 2
     if not (args.run_timeout > 0 and math.isfinite(args.run_timeout)):
         print(f"error: --run-timeout must be a positive number of seconds, got {args.run_timeout:g}", file=sys.stderr)
+        return 2
+    if not args.out.strip():
+        print("error: --out must name a folder (it is empty)", file=sys.stderr)
         return 2
     try:
         plan = load_config(args.config)

@@ -11,13 +11,15 @@ nothing else.
 
 - ``collect(plan, out, statuses)``: the tidy tables of a batch.
 - ``write_outputs(plan, out, statuses, title)``: ``summary.csv``, ``agreement.csv`` and ``index.html``.
-- ``write_index(out, runs_table, agreement, figures, param_keys, title)``: the index page alone.
+- ``write_index(out, runs_table, agreement, figures, param_keys, title, defaults=...)``: the index
+  page alone (``defaults``: the notebook's, shown where a run leaves a parameter unset).
 - ``error_page(run_id=..., error=..., params=...)``: the page of a failed run (what failed, its
   parameters, what to try, a link to the executed notebook with the full traceback).
 - ``hint_for(error)``: what to try for a few kinds of error, or None.
 
 ``plan`` is duck-typed: anything with ``.runs``, each run having ``.run_id`` (str) and
-``.params`` (dict). A status is a dict with ``status`` (``"ok"``, ``"failed"`` or
+``.params`` (dict), and optionally ``.notebook_params`` (name -> ``Parameter``,
+as ``batch.load_config`` gives them: the notebook's defaults). A status is a dict with ``status`` (``"ok"``, ``"failed"`` or
 ``"interrupted"``: stopped by Ctrl-C, not done), and optionally ``error``, ``hint``,
 ``duration`` and ``skipped``.
 """
@@ -178,12 +180,42 @@ def _png(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _labels(table, groups: list[str]):
-    """Each row's group: the values of the varying parameters, the empty ones left out."""
+PATH_KEYS = ("dataset", "model", "test_data")
+"""Parameters whose value may be a file: a chart's title shows such a file by its name."""
+
+
+def _shown(key: str, value: str) -> str:
+    """A parameter's value as a chart's title shows it: a file path by its file name
+    (``data/clinical/visits.csv`` -> ``visits.csv``), anything else as it is."""
+    if key in PATH_KEYS and ("/" in value or "\\" in value):
+        return re.split(r"[/\\]", value.rstrip("/\\"))[-1] or value
+    return value
+
+
+def _labels(table, groups: list[str], defaults: dict | None = None):
+    """Each row's group in words: ``dataset friedman1, seeds 3`` (each varying parameter's name
+    and value, a file by its name). A parameter a run leaves unset shows the notebook's default
+    (from ``defaults``), or is left out when there is none; "defaults" when nothing is left."""
     if not groups:
         return "all runs"
-    return table[groups].astype(str).agg(lambda values: scrub_text(", ".join(v for v in values if v)) or "defaults",
-                                         axis=1)
+    defaults = defaults or {}
+
+    def words(row) -> str:
+        parts = []
+        for key in groups:
+            value = str(row[key]) if str(row[key]) not in ("", "nan", "None") else _cell(defaults.get(key))
+            if value:
+                parts.append(f"{key} {_shown(key, value)}")
+        return scrub_text(", ".join(parts)) or "defaults"
+
+    return table[groups].astype(str).apply(words, axis=1)
+
+
+def _wrap(text: str, width_in: float) -> str:
+    """A chart's title broken into lines that fit a figure ``width_in`` inches wide."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width=max(30, int(width_in * 11)), break_long_words=True))
 
 
 def _importance_figure(sns, label: str, part):
@@ -192,7 +224,7 @@ def _importance_figure(sns, label: str, part):
     than ``MAX_BARS`` inputs the ones with the largest mean share are drawn (the title says so)."""
     from matplotlib.figure import Figure
 
-    from helpers.plots import MAX_BARS  # the figures' one limit, shared with the report's
+    from helpers.plots import MAX_BARS, rotate_labels  # shared with the report's figures
 
     features = list(dict.fromkeys(part["feature"]))
     methods = list(dict.fromkeys(part["method"]))
@@ -214,9 +246,11 @@ def _importance_figure(sns, label: str, part):
         sns.barplot(data=part, hue="method", hue_order=methods, ax=ax, **bar_options)
         ax.set_ylabel("importance (each measure sums to 1)")
         ax.set_xlabel("")
-        ax.tick_params(axis="x", rotation=rotation)
-        ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        ax.set_title(title)
+        if rotation:
+            rotate_labels(ax.get_xticklabels(), rotation)
+        ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
+                  title="measure", title_fontsize="x-small")
+        ax.set_title(_wrap(title, width))
     else:
         columns = 2 if len(methods) > 3 else 1
         rows = -(-len(methods) // columns)
@@ -236,14 +270,19 @@ def _importance_figure(sns, label: str, part):
             ax.set_xlabel("")
             # the inputs' names under the lowest chart of each column only: rows of rotated names
             # between the charts would run into the charts below them
-            ax.tick_params(axis="x", labelbottom=k + columns >= len(methods), rotation=rotation)
-        fig.suptitle(title + "; each measure sums to 1", fontsize="medium")
+            ax.tick_params(axis="x", labelbottom=k + columns >= len(methods))
+        if rotation:  # once every chart is drawn: each ends its names at their ticks
+            for ax in axes.flat:
+                rotate_labels(ax.get_xticklabels(), rotation)
+        fig.suptitle(_wrap(title + "; each measure sums to 1", width), fontsize="medium")
     return f"Importance by input and measure: {label}", fig
 
 
-def _figures(summary, agreement, groups: list[str]) -> list[tuple[str, str]]:
+def _figures(summary, agreement, groups: list[str], defaults: dict | None = None) -> list[tuple[str, str]]:
     """(caption, base64 PNG) pairs: each group's normalised importance by feature and measure
-    with error bars over its runs, and agreement with the truth by measure.
+    with error bars over its runs, and agreement with the truth by measure. A group is named by
+    its parameters in words (``_labels``; ``defaults``: the notebook's, for the runs that leave a
+    parameter unset).
 
     Labels are drawn as plain text (``text.parse_math`` off): a feature named ``$x$`` or with
     one stray ``$`` is its own name, not a formula, and cannot break the figure. The figures are
@@ -253,6 +292,8 @@ def _figures(summary, agreement, groups: list[str]) -> list[tuple[str, str]]:
     import seaborn as sns
     from matplotlib.figure import Figure
 
+    from helpers.plots import rotate_labels
+
     figures = []
     with (matplotlib.rc_context({"text.parse_math": False}), sns.axes_style("whitegrid"),
           sns.plotting_context(font_scale=0.85)):
@@ -260,15 +301,16 @@ def _figures(summary, agreement, groups: list[str]) -> list[tuple[str, str]]:
         if not ok.empty:
             total = ok.groupby(["run_id", "method"])["importance"].transform(lambda s: s.abs().sum())
             ok["normalised"] = ok["importance"].abs() / total.where(total > 0, 1.0)
-            ok["group"] = _labels(ok, groups)
+            ok["group"] = _labels(ok, groups, defaults)
             for label, part in list(ok.groupby("group", sort=False))[:12]:
                 caption, fig = _importance_figure(sns, label, part)
                 figures.append((caption, _png(fig)))
         if agreement is not None and not agreement.empty and "spearman" in agreement:
             agree = agreement.copy()
-            agree["group"] = _labels(agree, groups)
+            agree["group"] = _labels(agree, groups, defaults)
             methods = list(dict.fromkeys(agree["method"]))
-            fig = Figure(figsize=(min(14, max(6, 0.8 * len(methods) + 2)), 3.4))
+            width = min(14, max(6, 0.8 * len(methods) + 2))
+            fig = Figure(figsize=(width, 3.4))
             ax = fig.subplots()
             sns.barplot(data=agree, x="method", y="spearman", hue="group", order=methods,
                         errorbar="sd", capsize=0.1, err_kws={"linewidth": 0.8}, ax=ax)
@@ -276,9 +318,11 @@ def _figures(summary, agreement, groups: list[str]) -> list[tuple[str, str]]:
             ax.axhline(0, color="grey", lw=0.6)
             ax.set_ylabel("Spearman correlation with the truth")
             ax.set_xlabel("")
-            ax.tick_params(axis="x", rotation=30)
-            ax.legend(fontsize="x-small", title=None)
-            ax.set_title("agreement with the true importance (mean over runs, bars: one standard deviation)")
+            rotate_labels(ax.get_xticklabels(), 30)
+            ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
+                      title="runs with" if groups else None, title_fontsize="x-small")
+            ax.set_title(_wrap("agreement with the true importance (mean over runs, bars: one standard deviation)",
+                               width))
             figures.append(("Agreement with the truth, where the data set has one", _png(fig)))
     return figures
 
@@ -291,6 +335,10 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
 table { border-collapse: collapse; font-size: 0.9em; }
 .scroll { overflow-x: auto; max-width: 100%; }  /* a wide table scrolls, the page does not */
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+#runs-table td { overflow-wrap: anywhere; }  /* a long id, path or name wraps instead of widening the table */
+#runs-table td.param { max-width: 14em; } #runs-table td.run { max-width: 18em; }
+#runs-table td.status, #runs-table td.num { white-space: nowrap; }
+.default { color: #777; font-size: 0.85em; }
 th { background: #f4f4f4; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.failed td { background: #fff0f0; } tr.interrupted td { background: #fff8e6; }
@@ -359,11 +407,11 @@ Every number is in <a href="summary.csv">summary.csv</a> (one row per run, measu
 <h2 id="runs">Runs</h2>
 {% if shared %}<p class="note">Every run: {% for key, value in shared %}{{ key }} <code>{{ value }}</code>{{ "; " if not loop.last else "." }}{% endfor %}</p>{% endif %}
 <div class="scroll" id="runs-table"><table>
-<thead><tr><th>run</th>{% for key in param_keys %}<th>{{ key }}</th>{% endfor %}<th>status</th><th>time (s)</th><th>held-out fit</th><th>inputs that matter</th><th>message</th></tr></thead>
+<thead><tr><th>run</th><th>status</th><th>time (s)</th><th>held-out fit</th><th>inputs that matter</th>{% for key in param_keys %}<th>{{ key }}</th>{% endfor %}<th>message</th></tr></thead>
 <tbody>
 {% for run in runs %}
-<tr class="{{ run.css }}"><td>{{ run_link(run) }}</td>{% for value in run.cells %}<td>{{ value }}</td>{% endfor -%}
-<td class="{{ run.css }}">{{ run.status }}</td><td class="num">{{ run.time }}</td><td>{{ run.fit }}</td><td>{{ run.matters }}</td>
+<tr class="{{ run.css }}"><td class="run">{{ run_link(run) }}</td><td class="status {{ run.css }}">{{ run.status }}</td><td class="num">{{ run.time }}</td><td>{{ run.fit }}</td><td>{{ run.matters }}</td>
+{%- for cell in run.cells %}<td class="param">{{ cell.text }}{% if cell.default %} <span class="default">(default)</span>{% endif %}</td>{% endfor -%}
 {%- if run.css == "failed" %}<td class="message"><a href="#failed">the message is above</a></td>{% else %}<td class="message">{{ run.message }}</td>{% endif %}</tr>
 {% endfor %}
 </tbody>
@@ -488,7 +536,8 @@ def _is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str], title: str) -> Path:
+def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str], title: str, *,
+                defaults: dict | None = None) -> Path:
     """Write ``out/index.html``: one self-contained page (styles inline, figures as data URIs).
 
     Parameters
@@ -506,6 +555,9 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
         The parameters shown as columns.
     title : str
         The page's title and heading.
+    defaults : dict, optional
+        The notebook's default value of each parameter: a run that leaves a shown parameter
+        unset has its default in that cell, marked "(default)", instead of an empty cell.
 
     Returns
     -------
@@ -514,6 +566,10 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
 
     Notes
     -----
+    The runs table puts what a reader looks for first (the run, its status and time, its held-out
+    fit, the inputs that matter) before the parameters that differ between runs; long values wrap
+    (parameter cells have a maximum width), so that the table fits the page.
+
     A run links to ``runs/<run-id>/report.html`` when that page exists (the report of a finished
     run, the error page of a failed one); an interrupted run has no page unless an earlier call
     left one.
@@ -525,6 +581,14 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
     shared = [(k, _cell(records[0].get(k))) for k in param_keys if k not in varying and records
               and _cell(records[0].get(k)) != ""]
     param_keys = varying
+    defaults = defaults or {}
+
+    def param_cell(key, value) -> dict:
+        text = _cell(value) if not _is_missing(value) else ""
+        if text == "" and key in defaults:
+            return {"text": _cell(defaults[key]), "default": True}
+        return {"text": text, "default": False}
+
     runs = []
     for row in records:
         status = str(row["status"])
@@ -542,7 +606,7 @@ def write_index(out: Path, runs_table, agreement, figures, param_keys: list[str]
         runs.append({"run_id": run_id, "status": status, "error": error, "hint": hint, "message": message,
                      "href": f"runs/{_segment(run_id)}/{PAGE}" if has_page else "",
                      "css": status if status in STATUSES else "failed",
-                     "cells": [row.get(k) for k in param_keys],
+                     "cells": [param_cell(k, row.get(k)) for k in param_keys],
                      "matters": "" if _is_missing(row.get("matters")) else str(row.get("matters")),
                      "fit": "" if _is_missing(row.get("fit")) else str(row.get("fit")),
                      "time": "" if _is_missing(duration) else f"{float(duration):.1f}"})
@@ -596,8 +660,15 @@ def write_outputs(plan, out, statuses: list[dict], title: str) -> Path:
         _write_atomically(out / "agreement.csv", agreement.to_csv(index=False))
     elif (out / "agreement.csv").exists():
         (out / "agreement.csv").unlink()
-    figures = _figures(summary, agreement, _group_keys(plan, param_keys))
-    return write_index(out, runs_table, agreement, figures, param_keys, title)
+    defaults = _defaults(plan)
+    figures = _figures(summary, agreement, _group_keys(plan, param_keys), defaults)
+    return write_index(out, runs_table, agreement, figures, param_keys, title, defaults=defaults)
+
+
+def _defaults(plan) -> dict:
+    """The notebook's default value of each parameter, from ``plan.notebook_params`` (name ->
+    ``Parameter``) when the plan has them, else nothing."""
+    return {name: getattr(par, "default", par) for name, par in (getattr(plan, "notebook_params", None) or {}).items()}
 
 
 # ---------------------------------------------------------------- a failed run

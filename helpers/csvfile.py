@@ -422,6 +422,37 @@ def read_csv_table(path, *, target: str | None, task: str | None = None, feature
     return replace(table, notes=tuple(notes + drop_notes + target_notes))
 
 
+def check_columns(path, *, target: str | None, features=None, exclude=None, categorical=None, groups=None,
+                  sep: str | None = None) -> None:
+    """The checks of ``read_csv_table`` that need only the header: the separator (not one long
+    column), no name twice, the target and every name of ``features``, ``exclude``,
+    ``categorical`` and ``groups`` in the header (with a did-you-mean). Reads the first line only,
+    so a batch checks a config against its files before anything runs, whatever their size; the
+    cells are checked when the run reads the file."""
+    path = Path(path)
+    where = path.name
+    if sep is not None and (not isinstance(sep, str) or not sep):
+        raise ValueError(f"sep must be a non-empty string or None, got {sep!r}")
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except (UnicodeDecodeError, OSError) as err:
+        raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
+    seen = sep or _guess_separator(first)
+    try:
+        header = pd.read_csv(path, header=None, nrows=1, sep=seen, dtype=str, keep_default_na=False,
+                             skipinitialspace=True, index_col=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
+        raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
+    columns = [str(c).strip() for c in header.iloc[0]]
+    _check_unique_names(columns, where)
+    _check_not_one_long_column(columns, seen, where)
+    _check_target_name(target, columns, where)
+    inputs = _choose_inputs(columns, target, features, exclude, where)
+    _check_names("categorical", categorical, columns, where, inputs=inputs, target=target)
+    check_groups(groups, inputs, where)
+
+
 def _check_choice(name, value, choices, allow_none=False):
     if value is None and allow_none:
         return

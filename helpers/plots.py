@@ -6,6 +6,7 @@ their outputs stay light in git.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import matplotlib
@@ -18,16 +19,72 @@ from helpers._base import Importance
 
 DPI = 72
 ANNOTATION_PT = 8
-"""The smallest text a figure holds (heatmap annotations): readable at the figures' size."""
+"""The smallest text a figure holds (heatmap annotations), in points."""
+MIN_TEXT_PX = 11
+"""Heatmap annotations are at least this many pixels high on the page (their size in points x
+dpi / 72): digits are about 0.73 of the font size, so about 8 px high. At the figures' 72 dpi,
+8 pt would be 8 px and its digits 6 px: ``annotation_pt`` raises the size to match the dpi."""
 MAX_BARS = 40
 """More bars than this in one chart and ``importance_bars`` draws one facet per measure."""
 
 
-def setup(dpi: int = DPI) -> None:
-    """Seaborn's white grid, small fonts, modest dpi (for inline figures and saved ones)."""
+def setup(dpi: int = DPI, *, math: bool = True) -> None:
+    """Seaborn's white grid, small fonts, modest dpi (for inline figures and saved ones).
+
+    ``math=False`` draws every label as plain text (``text.parse_math`` off): for a report, whose
+    labels are the user's column names, where a name such as ``cost $`` or ``$\\foo{$`` would
+    otherwise be read as mathtext and fail or change. The course keeps its math labels."""
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.9)
     matplotlib.rcParams.update({"figure.dpi": dpi, "savefig.dpi": dpi, "figure.figsize": (6, 3.2),
-                                "axes.titlesize": "medium", "figure.autolayout": True})
+                                "axes.titlesize": "medium", "figure.autolayout": True,
+                                "text.parse_math": bool(math)})
+
+
+def annotation_pt(dpi: float | None = None) -> int:
+    """The font size, in points, of heatmap annotations on a figure of ``dpi`` (default: the
+    figures' dpi, ``rcParams["figure.dpi"]``): ``ANNOTATION_PT`` or more, and ``MIN_TEXT_PX``
+    pixels or more on the page (11 pt at 72 dpi, 8 pt at 100 dpi).
+
+    Examples
+    --------
+    >>> annotation_pt(72), annotation_pt(100)
+    (11, 8)
+    """
+    dpi = float(dpi or matplotlib.rcParams["figure.dpi"])
+    return max(ANNOTATION_PT, math.ceil(MIN_TEXT_PX * 72 / dpi - 1e-9))
+
+
+def rotate_labels(labels, rotation: float = 45) -> None:
+    """Rotate tick labels so that each ends at its tick (``ha="right"``, ``rotation_mode="anchor"``):
+    a centred rotated label runs over its neighbours' ones."""
+    matplotlib.artist.setp(labels, rotation=rotation, ha="right", rotation_mode="anchor")
+
+
+def _fit_annotations(ax, n_rows: int, n_cols: int) -> bool:
+    """Whether each annotation of a heatmap of ``n_rows`` x ``n_cols`` cells fits in its cell, as
+    the figure is laid out (once, without rendering). When one does not, the annotations are removed
+    and a colourbar gives the scale instead; returns whether they were kept."""
+    texts = list(ax.texts)
+    if not texts:
+        return False
+    fig = ax.figure
+    fig.draw_without_rendering()  # laid out (its layout engine run) as it will be drawn
+    box = ax.get_window_extent()
+    cell_w, cell_h = box.width / n_cols, box.height / n_rows
+    extents = [t.get_window_extent() for t in texts]
+    if all(e.width <= 0.9 * cell_w and e.height <= 0.9 * cell_h for e in extents):
+        return True
+    for t in texts:
+        t.remove()
+    fig.colorbar(ax.collections[0], ax=ax, fraction=0.05, pad=0.02)
+    return False
+
+
+def _label_inches(names) -> float:
+    """The room, in inches, that a heatmap's row labels take (their longest), at least 0.6: a
+    figure widened by it keeps its cells (and the numbers in them) the same size."""
+    longest = max((len(str(name)) for name in names), default=0)
+    return max(0.6, 0.075 * longest * matplotlib.rcParams["font.size"] / 10.8)
 
 
 def _ax(ax, figsize=None):
@@ -82,8 +139,9 @@ def _bars(ax, items, features, normalize, truth, *, colours, show_ticks: bool = 
         t = t / t.sum() if normalize and t.sum() > 0 else t
         ax.scatter(x, t.to_numpy(), marker="_", s=300, color="black", zorder=3, label="truth")
     if show_ticks:
-        ax.set_xticks(x, features, rotation=45 if len(features) > 8 else 0,
-                      ha="right" if len(features) > 8 else "center")
+        ax.set_xticks(x, features)
+        if len(features) > 8:
+            rotate_labels(ax.get_xticklabels())
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_ylabel("importance" + (" (normalised)" if normalize else ""))
     if len(items) > 1 or truth is not None:
@@ -96,7 +154,11 @@ def compare_measures(importances: Sequence[Importance], *, ax=None, title: str |
     """A heatmap, features x measures, each measure normalised (absolute values summing to 1),
     so that measures on different scales can be read side by side. Of more than ``MAX_BARS``
     inputs, the ones with the largest mean share over the measures are drawn, most important at
-    the top, and the title says how many of how many (a 100-row heatmap is unreadable)."""
+    the top, and the title says how many of how many (a 100-row heatmap is unreadable).
+
+    Up to 15 inputs, each cell shows its number (``annotation_pt``: at least ``MIN_TEXT_PX``
+    pixels on the page); when the numbers would not fit their cells (a small ``ax``), or past 15
+    inputs, a colourbar gives the scale instead. Long input names widen the figure, not the cells."""
     table = pd.DataFrame({i.method: i.normalized().values.abs() for i in importances})
     if truth is not None:
         t = truth.reindex(table.index).abs().astype(float)
@@ -104,32 +166,41 @@ def compare_measures(importances: Sequence[Importance], *, ax=None, title: str |
     shown = table
     if len(table) > MAX_BARS:
         shown = table.loc[table.mean(axis=1).sort_values(ascending=False).index[:MAX_BARS]]
-    ax = _ax(ax, (1.6 + 0.9 * shown.shape[1], 1.8 + 0.34 * shown.shape[0]))
-    sns.heatmap(shown, annot=shown.shape[0] <= 15, fmt=".2f", cmap="Blues", cbar=False, ax=ax,
-                annot_kws={"fontsize": ANNOTATION_PT}, yticklabels=True)
-    ax.set_xticklabels(ax.get_xticklabels(), rotation=35, ha="right")
+    ax = _ax(ax, (1.0 + _label_inches(shown.index) + 0.9 * shown.shape[1], 1.8 + 0.34 * shown.shape[0]))
+    annotate = shown.shape[0] <= 15
+    sns.heatmap(shown, annot=annotate, fmt=".2f", cmap="Blues", cbar=not annotate, ax=ax,
+                annot_kws={"fontsize": annotation_pt(ax.figure.dpi)}, yticklabels=True)
+    rotate_labels(ax.get_xticklabels(), 35)
     ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
     ax.set_ylabel("")
-    default = "importance by measure (each column sums to 1)"
+    # on one line over a heatmap wider than the line, else on two
+    default = "importance by measure" + (" " if shown.shape[1] >= 4 else "\n") + "(each column sums to 1)"
     if len(shown) < len(table):
         default += f"\nthe {len(shown)} of {len(table)} inputs with the largest mean share"
     ax.set_title(title or default)
+    if annotate:
+        _fit_annotations(ax, *shown.shape)
     return ax
 
 
 def correlation_heatmap(X, feature_names: Sequence[str], *, ax=None, title: str = "correlation between inputs"):
-    """Pearson correlations between inputs, annotated when there are few. The figure grows with
-    the inputs up to about 10 inches; beyond ``MAX_BARS`` inputs the tick labels are thinned
+    """Pearson correlations between inputs, annotated when there are few (up to 12, and when the
+    numbers fit their cells; else a colourbar). The figure grows with the inputs up to about 10
+    inches, plus room for long names; beyond ``MAX_BARS`` inputs the tick labels are thinned
     (seaborn keeps those that do not overlap)."""
     corr = pd.DataFrame(np.asarray(X), columns=list(feature_names)).corr()
     d = len(feature_names)
     side = min(d, MAX_BARS // 2)
-    ax = _ax(ax, (1.4 + 0.48 * side, 1.1 + 0.44 * side))
+    labels_in = _label_inches(feature_names if d <= MAX_BARS else [])
+    ax = _ax(ax, (0.8 + labels_in + 0.48 * side, 0.5 + labels_in + 0.44 * side))
     labels = True if d <= MAX_BARS else "auto"
     sns.heatmap(corr, vmin=-1, vmax=1, center=0, cmap="vlag", annot=d <= 12, fmt=".1f",
-                annot_kws={"fontsize": ANNOTATION_PT}, square=True, cbar=d > 12, ax=ax,
+                annot_kws={"fontsize": annotation_pt(ax.figure.dpi)}, square=True, cbar=d > 12, ax=ax,
                 xticklabels=labels, yticklabels=labels)
+    matplotlib.artist.setp(ax.get_yticklabels(), rotation=0)  # seaborn turns them upright: names read across
     ax.set_title(title)
+    if d <= 12:
+        _fit_annotations(ax, d, d)
     return ax
 
 

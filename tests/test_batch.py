@@ -172,3 +172,34 @@ def test_a_model_that_does_not_fit_the_data_is_refused_before_any_run(tmp_path, 
     assert "four" not in err, err  # the model that fits is no problem
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()  # checked before anything runs
+
+
+def test_a_csv_name_that_is_not_in_the_file_is_refused_before_any_run(tmp_path, capsys):
+    """A misspelt target and feature, and a separator that does not fit: found by reading the CSV
+    the way the run would, before anything runs, each naming its run and the name."""
+    from helpers.batch import main
+
+    pd.DataFrame({"temp": [1.0, 2, 3, 4] * 15, "load": [0.5, 1, 2, 3] * 15, "yield": range(60)}).to_csv(
+        tmp_path / "plant.csv", index=False)
+    config = tmp_path / "batch.yaml"
+    config.write_text("parameters:\n  dataset: plant.csv\n  measures: [gradient]\n"
+                      "runs:\n  - {target: yeild}\n  - {target: yield, features: [temp, lod]}\n"
+                      "  - {target: yield, sep: ';'}\n")
+    status = main([str(config), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "'yeild'" in err and "did you mean 'yield'" in err, err
+    assert "'lod'" in err and "did you mean 'load'" in err, err
+    assert err.count("run ") >= 3, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_out_is_refused(tmp_path, capsys, monkeypatch):
+    from helpers.batch import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "batch.yaml").write_text("grid:\n  seed: [0]\n")
+    assert main([str(tmp_path / "batch.yaml"), "--out", ""]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.yaml"]

@@ -175,7 +175,9 @@ def test_index_lists_every_run_with_its_status_and_link(batch):
     expected = {"dataset-friedman1_seed-0": "ok", IMG: "ok", JS: "failed", SCRIPT: "failed",
                 "dataset-friedman1_seed-3": "interrupted", "dataset-friedman1_seed-4": "interrupted"}
     assert {run_id: rows[run_id][status_col] for run_id in expected} == expected
-    assert header[1:4] == ["dataset", "seed", "note"]
+    # what a reader looks for first, then the parameters that differ between runs
+    assert header[:5] == ["run", "status", "time (s)", "held-out fit", "inputs that matter"]
+    assert header[5:8] == ["dataset", "seed", "note"] and header[-1] == "message"
     assert rows[IMG][header.index("message")] == "skipped: done before"
     assert rows["dataset-friedman1_seed-0"][header.index("time (s)")] == "3.2"
 
@@ -390,8 +392,8 @@ def test_the_style_sheet_is_not_escaped(batch):
 
 def test_figure_captions_name_the_varying_values(batch):
     captions = [text for text in Page(batch.html).text.split("\n") if text.startswith("Importance by input")]
-    assert captions == [f"Importance by input and measure: friedman1, {SVG}",
-                        f"Importance by input and measure: friedman1, {JS}"]
+    assert captions == [f"Importance by input and measure: dataset friedman1, note {SVG}",
+                        f"Importance by input and measure: dataset friedman1, note {JS}"]
 
 
 def test_pages_are_offline_and_run_no_script(batch):
@@ -436,3 +438,169 @@ def test_the_index_names_groups_that_matter_only_together(tmp_path):
     pd.DataFrame({"group": ["x1+x2"], "verdict": ["matters"], "importance": [2.0], "low": [1.5], "high": [2.5],
                   "together_only": [True]}).to_csv(tmp_path / "groups.csv", index=False)
     assert _matters(tmp_path) == "x1+x2 together"
+
+
+# ---------------------------------------------------------------- readable at the page's size
+LONG_PATH = "/srv/projects/clinical_trial_2026/cleaned_and_merged_measurements_v3.csv"  # 70 characters
+LONG_TARGET = "disease_progression_one_year_after_baseline"
+LONG_FEATURES = ["lin", "quad", "ia", "ib", "noise1", IMG, "copy_of_lin", "dupA", "dupB", "region"]
+
+
+def _finished_run(run_dir: Path, features, methods=("permutation", "gradient")) -> None:
+    """A run folder as the report leaves it: importance, fit and verdict."""
+    run_dir.mkdir(parents=True)
+    rows = [{"method": m, "feature": f, "importance": (j + 1) * (i + 1), "std": 0.1}
+            for i, m in enumerate(methods) for j, f in enumerate(features)]
+    pd.DataFrame(rows).to_csv(run_dir / "importance.csv", index=False)
+    pd.DataFrame({"model": ["net", "linear", "constant"], "metric": "R^2", "held_out": [0.79, 0.57, 0.0],
+                  "loss": [1.0, 2.0, 4.0], "train": [0.9, None, None], "flag": ["", "", ""]}).to_csv(
+        run_dir / "fit.csv", index=False)
+    pd.DataFrame({"feature": features, "verdict": ["matters"] * 3 + ["does not matter"] * (len(features) - 3),
+                  "importance": 1.0, "low": 0.5, "high": 1.5, "rank": range(1, len(features) + 1),
+                  "group": ""}).to_csv(run_dir / "verdict.csv", index=False)
+    (run_dir / "report.html").write_text("<!DOCTYPE html><title>report</title>")
+
+
+@pytest.fixture(scope="module")
+def wide_batch(tmp_path_factory):
+    """The audit's batch (a grid of seeds, then two explicit runs, one with a 70-character data
+    path and a long target name), with the notebook's defaults known, as ``batch.load_config``
+    gives them."""
+    out = tmp_path_factory.mktemp("wide") / "out"
+    shared = {"measures": ["permutation", "gradient"], "epochs": 200}
+    runs = [SimpleNamespace(run_id="seed-0", params={**shared, "seed": 0}),
+            SimpleNamespace(run_id="seed-1", params={**shared, "seed": 1}),
+            SimpleNamespace(run_id="dataset-cleaned_and_merged_measurements_v3_target-disease_progress_60918b",
+                            params={**shared, "dataset": LONG_PATH, "target": LONG_TARGET}),
+            SimpleNamespace(run_id="dataset-diabetes", params={**shared, "dataset": "diabetes"})]
+    for run in runs:
+        _finished_run(out / "runs" / run.run_id, LONG_FEATURES if "target" in run.params else ["x1", "x2", "x3", "x4"])
+    defaults = {"dataset": "friedman1", "target": "", "seed": 0, "epochs": 3000}
+    plan = SimpleNamespace(runs=runs, notebook_params={k: SimpleNamespace(default=v) for k, v in defaults.items()})
+    statuses = [{"status": "ok", "duration": 19.5 + k} for k in range(len(runs))]
+    index = write_outputs(plan, out, statuses, title="Batch report: b3.yaml")
+    return SimpleNamespace(out=out, index=index, html=index.read_text(encoding="utf-8"))
+
+
+def test_a_run_that_leaves_a_parameter_unset_shows_its_default(wide_batch):
+    """Grid runs that do not set the dataset show the notebook's default, marked as such,
+    instead of an empty cell; a default that is empty (target) says "(default)"."""
+    page = Page(wide_batch.html)
+    header = page.table()[0]
+    rows = {row[0]: row for row in page.table()[1:] if row}
+    assert rows["seed-0"][header.index("dataset")] == "friedman1 (default)"
+    assert rows["seed-0"][header.index("target")] == " (default)"
+    assert rows["dataset-diabetes"][header.index("dataset")] == "diabetes"
+    assert rows["dataset-diabetes"][header.index("seed")] == "0 (default)"
+    assert "epochs" not in header  # shared by every run: said once above the table
+
+
+def test_long_cells_wrap_so_the_runs_table_fits(wide_batch):
+    """A long path, target or run id wraps (overflow-wrap: anywhere; a maximum width on parameter
+    cells) instead of pushing status, fit and verdict off the page."""
+    from helpers.batch_pages import _CSS
+
+    assert re.search(r"#runs-table td \{ overflow-wrap: anywhere;", _CSS)
+    assert re.search(r"#runs-table td\.param \{ max-width: \d+em;", _CSS)
+    cells = re.findall(r'<td class="param">', wide_batch.html)
+    assert len(cells) == 4 * 3  # dataset, target, seed in each of the four runs
+
+
+def test_chart_titles_read_as_words():
+    """A group of runs is named by its parameters and values, a file by its name."""
+    from helpers.batch_pages import _labels
+
+    table = pd.DataFrame({"dataset": ["friedman1", LONG_PATH, "", "C:\\data\\visits.csv"], "seeds": ["3", "", "", "2"],
+                          "target": ["", LONG_TARGET, "", "y"]})
+    assert list(_labels(table, ["dataset", "seeds", "target"])) == [
+        "dataset friedman1, seeds 3", f"dataset cleaned_and_merged_measurements_v3.csv, target {LONG_TARGET}",
+        "defaults", "dataset visits.csv, seeds 2, target y"]
+    assert list(_labels(table, ["dataset", "seeds", "target"], {"dataset": "friedman1", "seeds": 1}))[2] == \
+        "dataset friedman1, seeds 1"
+    assert _labels(table, []) == "all runs"
+
+
+def test_the_index_charts_name_their_runs_in_words(wide_batch):
+    captions = [text for text in Page(wide_batch.html).text.split("\n") if text.startswith("Importance by input")]
+    assert captions == ["Importance by input and measure: dataset friedman1",
+                        "Importance by input and measure: dataset cleaned_and_merged_measurements_v3.csv, "
+                        f"target {LONG_TARGET}",
+                        "Importance by input and measure: dataset diabetes"]
+    assert "/srv/projects" not in " ".join(captions)
+
+
+def _drawn(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    return fig.canvas.get_renderer()
+
+
+@pytest.mark.parametrize("n_methods", [2, 6])
+def test_rotated_input_names_end_at_their_ticks(n_methods):
+    """The audit's inputs under one chart (2 measures) and under facets (6): names rotated about
+    their right end, which sits on the tick, so that no name runs over the next one."""
+    import numpy as np
+    import seaborn as sns
+
+    from helpers.batch_pages import _importance_figure
+
+    methods = ["weight_sum", "garson", "olden", "gradient", "permutation", "shapley"][:n_methods]
+    part = pd.DataFrame([{"run_id": "r", "method": m, "feature": f, "normalised": (j + 1) / 55}
+                         for m in methods for j, f in enumerate(LONG_FEATURES)])
+    _, fig = _importance_figure(sns, "dataset known.csv, target y", part)
+    renderer = _drawn(fig)
+    checked = 0
+    for ax in fig.axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        if not ax.get_visible() or not ax.xaxis.get_tick_params()["labelbottom"]:
+            continue
+        ticks = ax.transData.transform(np.column_stack([ax.get_xticks(), np.zeros(len(ax.get_xticks()))]))[:, 0]
+        for label, tick in zip(labels, ticks):
+            assert label.get_rotation() > 0
+            assert label.get_horizontalalignment() == "right" and label.get_rotation_mode() == "anchor"
+            reach = label.get_fontsize() * fig.dpi / 72  # a rotated box passes its anchor by its text's height
+            assert label.get_window_extent(renderer).x1 <= tick + reach, label.get_text()
+            checked += 1
+    assert checked >= len(LONG_FEATURES)
+
+
+def test_the_runs_table_fits_a_laptop_window(wide_batch, tmp_path):
+    """In a real browser 1280 px wide: the runs table is no wider than the page (nothing scrolled
+    out of sight) and the columns a reader looks for come before the parameters."""
+    import json
+    import subprocess
+
+    from test_browser import FLAGS, find_chromium
+
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed (tests/setup_browser.sh)")
+    probe = """<script>
+window.addEventListener("load", function () {
+  var box = document.getElementById("runs-table");
+  var heads = Array.prototype.map.call(box.querySelectorAll("th"), function (th) {
+    return [th.textContent, Math.round(th.getBoundingClientRect().right)]; });
+  var out = document.createElement("pre");
+  out.id = "layout";
+  out.textContent = JSON.stringify({scroll: box.scrollWidth, client: box.clientWidth,
+                                    width: window.innerWidth, heads: heads});
+  document.body.appendChild(out);
+});
+</script>"""
+    html = wide_batch.html.replace("<head>", "<head>" + probe, 1).replace(
+        "default-src &#39;none&#39;", "default-src &#39;none&#39;; script-src &#39;unsafe-inline&#39;")
+    page = wide_batch.out / ".layout-probe.html"
+    page.write_text(html, encoding="utf-8")
+    try:
+        run = subprocess.run([chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900",
+                              "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    finally:
+        page.unlink()
+    found = re.search(r'<pre id="layout">(.*?)</pre>', run.stdout, re.S)
+    assert found, run.stderr[-2000:]
+    layout = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert layout["scroll"] <= layout["client"] + 1, layout
+    heads = dict(layout["heads"])
+    for column in ("status", "time (s)", "held-out fit", "inputs that matter", "message"):
+        assert heads[column] <= layout["width"], (column, layout)

@@ -143,10 +143,11 @@ def test_caveats_escape_the_names_they_list():
 
 # ------------------------------------------------------------------ a hostile CSV through the batch
 HOSTILE_FILE = "<img src=x onerror=alert(1)>.csv"
-HOSTILE_COLUMNS = ["<script>alert(1)</script>", "<svg onload=alert(1)>", "[x](javascript:alert(1))"]
+HOSTILE_COLUMNS = ["<script>alert(1)</script>", "<svg onload=alert(1)>", "[x](javascript:alert(1))",
+                   "cost $\\foo{$"]  # the last: matplotlib's mathtext would fail on it
 HOSTILE_TARGET = "<img src=x onerror=alert(2)>"
 HOSTILE_MODEL = "<svg onload=alert(3)> [m](javascript:alert(3)).npz"
-MISSING_TARGET = "<iframe src=javascript:alert(4)>"
+HOSTILE_TEST = "<iframe src=javascript:alert(4)>.csv"
 
 HOSTILE_BATCH = """\
 notebook: {notebook}
@@ -156,36 +157,39 @@ parameters:
 runs:
   - {{dataset: {dataset}, target: {target}}}
   - {{dataset: {dataset}, target: {target}, model: {model}, model_inputs: raw}}
-  - {{dataset: {dataset}, target: {missing}}}
+  - {{dataset: {dataset}, target: {target}, test_data: {test}}}
 """
 
 
 @pytest.fixture(scope="module")
 def hostile_batch(tmp_path_factory):
     """The batch run on a CSV whose file, columns and target are named like markup: one run trains
-    the nets, one brings a model from a file named like markup, one names a target that is not in
-    the file (it fails, with a message that lists the columns). Returns ``(out, result, runs)``,
+    the nets, one brings a model from a file named like markup, one gives held-out rows in a file
+    named like markup that lacks the target (it fails in its run, with a message that names the file
+    and lists its columns: the batch checks the data's header before any run, the held-out file's
+    cells are the run's to read). Returns ``(out, result, runs)``,
     ``runs`` the run folders by kind: "trained", "brought", "failed"."""
     folder = tmp_path_factory.mktemp("hostile")
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 3))
     # the first two inputs nearly equal and the third on a large scale: the caveats name them
     frame = pd.DataFrame({HOSTILE_COLUMNS[0]: x[:, 0], HOSTILE_COLUMNS[1]: x[:, 0] + 0.05 * x[:, 1],
-                          HOSTILE_COLUMNS[2]: 1000 * x[:, 2]}).round(4)
+                          HOSTILE_COLUMNS[2]: 1000 * x[:, 2], HOSTILE_COLUMNS[3]: rng.normal(size=120)}).round(4)
     frame[HOSTILE_TARGET] = (2 * x[:, 0] + 0.001 * frame[HOSTILE_COLUMNS[2]] + 0.1 * rng.normal(size=120)).round(4)
     frame.to_csv(folder / HOSTILE_FILE, index=False)
-    np.savez(folder / HOSTILE_MODEL, W1=rng.normal(size=(3, 4)), b1=np.zeros(4), W2=rng.normal(size=(4, 1)),
+    frame.drop(columns=HOSTILE_TARGET).to_csv(folder / HOSTILE_TEST, index=False)
+    np.savez(folder / HOSTILE_MODEL, W1=rng.normal(size=(4, 4)), b1=np.zeros(4), W2=rng.normal(size=(4, 1)),
              b2=np.zeros(1))
     config = folder / "hostile.yaml"
     quoted = {key: json.dumps(str(value)) for key, value in
               {"notebook": KIT_ROOT / "notebooks" / "report.ipynb", "dataset": HOSTILE_FILE,
-               "target": HOSTILE_TARGET, "model": HOSTILE_MODEL, "missing": MISSING_TARGET}.items()}
+               "target": HOSTILE_TARGET, "model": HOSTILE_MODEL, "test": HOSTILE_TEST}.items()}
     config.write_text(HOSTILE_BATCH.format(**quoted))
     result = run_batch_command(config, folder / "out")
     runs = {}
     for params in (folder / "out").glob("runs/*/params.json"):
         given = json.loads(params.read_text())
-        kind = "brought" if given.get("model") else "failed" if given.get("target") == MISSING_TARGET else "trained"
+        kind = "brought" if given.get("model") else "failed" if given.get("test_data") else "trained"
         runs[kind] = params.parent
     return folder / "out", result, runs
 
@@ -202,10 +206,10 @@ def test_a_hostile_csv_reaches_every_page_as_text(hostile_batch):
     for name in [HOSTILE_FILE, *HOSTILE_COLUMNS, HOSTILE_TARGET]:
         assert name in trained.text, f"{name!r} is not in the report's text"
     brought = Page((runs["brought"] / "report.html").read_text(encoding="utf-8"))
-    assert "Your 3-4-1 tanh net" in brought.text and f"({HOSTILE_MODEL})" in brought.text
+    assert "Your 4-4-1 tanh net" in brought.text and f"({HOSTILE_MODEL})" in brought.text
     failed = Page((runs["failed"] / "report.html").read_text(encoding="utf-8"))
-    assert MISSING_TARGET in failed.text and HOSTILE_COLUMNS[0] in failed.text
-    assert MISSING_TARGET in Page((out / "index.html").read_text(encoding="utf-8")).text
+    assert HOSTILE_TEST in failed.text and HOSTILE_COLUMNS[0] in failed.text, failed.text
+    assert HOSTILE_TEST in Page((out / "index.html").read_text(encoding="utf-8")).text
     status = {kind: json.loads((run / "status.json").read_text())["status"] for kind, run in runs.items()}
     assert status["failed"] == "failed", status
     if status["trained"] == "ok":  # the caveats list the names too
