@@ -396,6 +396,7 @@ def ranked_table(verdict, results: dict) -> pd.DataFrame:
     from helpers.verdict import consensus
 
     table = verdict.table.set_index("feature")[["verdict", "importance", "low", "high", "rank", "group", "note"]]
+    table["group"] = table["group"].str.replace("+", " + ", regex=False)  # a long group wraps on the page
     if results:
         ranks = consensus(results, verdict).set_index("feature")["consensus_rank"]
         table.insert(5, "consensus_rank", ranks.reindex(table.index))

@@ -114,6 +114,12 @@ def test_near_duplicates_matter_together():
     assert table.loc["x1", "note"] == "x1 and x2 together matter; either can stand in for the other"
     assert list(v.clusters["group"]) == ["x1+x2"] and v.clusters["verdict"].iloc[0] == "matters"
     assert "x1 and x2 together matter" in v.summary()
+    # the report's ranked table: by rank, the other measures' consensus beside it, a group that wraps
+    from helpers import report
+
+    ranked = report.ranked_table(v, {"gradient": imp.gradient(Known([1.5, 1.5, 0, 0]), X)})
+    assert list(ranked["rank"]) == [1, 2, 3, 4] and "consensus_rank" in ranked.columns
+    assert ranked.loc["x1", "group"] == "x1 + x2" and ranked.loc["x3", "group"] == ""
 
 
 def test_correlated_noise_copy_does_not_matter_but_real_input_does():
