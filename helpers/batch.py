@@ -39,8 +39,8 @@ Output, in ``DIR``:
 - ``index.html``: one self-contained page (``helpers.batch_pages``).
 
 A second call skips a run only when it is really done: same parameters, status ok, its result
-files all there, and the same content hashes of the notebook, the kit's own code and every file it
-reads (``--force`` runs everything again). One batch at a time writes to a folder (a lock; a second
+files all there, and the same content hashes of the notebook, the kit (its code and the data files
+of the built-in sets) and every file it reads (``--force`` runs everything again). One batch at a time writes to a folder (a lock; a second
 one exits 2 naming the first one's pid). Ctrl-C or SIGTERM cancels the queued runs, stops the
 running kernels, writes ``index.html`` and ``summary.csv`` for what finished and exits 130. Each
 run has a time limit (``--run-timeout``). Exit status: 0 when every run succeeded, 1 when any

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import atexit
 import contextlib
 import logging
@@ -249,6 +250,36 @@ class _Watch:
                 process.kill()
 
 
+def _run_on_own_loop(make_coroutine):
+    """Run ``make_coroutine()`` to the end on an event loop of its own (``asyncio.run``), which then
+    cancels and awaits whatever tasks it left pending, and closes.
+
+    nbclient leaves its output poller pending when a cell times out (it cancels it only for other
+    errors); on the thread's shared loop that task lived on until garbage collection printed
+    "Task was destroyed but it is pending!" on stderr, once per timed-out run. In the main thread,
+    the SIGINT and SIGTERM handlers are restored afterwards (nbclient adds its own to the loop,
+    and closing a loop resets them). A thread that already runs a loop (a Jupyter kernel's) hands
+    the work to a thread of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="notebook") as one:
+            return one.submit(_run_on_own_loop, make_coroutine).result()
+    main = threading.current_thread() is threading.main_thread()
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    try:
+        return asyncio.run(make_coroutine())
+    finally:
+        for signum, handler in handlers.items():
+            if handler is not None and signal.getsignal(signum) is not handler:
+                signal.signal(signum, handler)
+
+
 def execute(notebook, output=None, *, parameters: Mapping | None = None, cwd=None, timeout: float = 600,
             kernel: str = KERNEL, scrub: Sequence[tuple[str, str]] | None = None,
             env: Mapping | None = None, stop=None) -> Execution:
@@ -312,7 +343,8 @@ def execute(notebook, output=None, *, parameters: Mapping | None = None, cwd=Non
     error = kind = ename = evalue = None
     with tempfile.TemporaryFile() as kernel_stderr, _Watch(client, stop, deadline) as watch:
         try:
-            client.execute(env=kernel_env(**(env or {})), stdout=kernel_stderr, stderr=kernel_stderr)
+            _run_on_own_loop(lambda: client.async_execute(env=kernel_env(**(env or {})), stdout=kernel_stderr,
+                                                          stderr=kernel_stderr))
         except CellExecutionError as err:
             kind, ename, evalue = "cell", err.ename, err.evalue
             error = f"{err.ename}: {_one_line(err.evalue)}" if err.evalue else err.ename

@@ -1,5 +1,6 @@
 """Tools for the batch runner's tests: a tiny notebook that behaves like a report without the cost
-of one (it reads a CSV, may sleep or fail, writes importance.csv), configs, and watching processes.
+of one (it reads a CSV, may sleep, fail or ignore interrupts, writes importance.csv), configs, and
+watching processes.
 
 The tiny notebook starts in a second or two, so the tests of interrupts, time limits, resume and
 locks exercise the runner itself; the report notebook's own batch is ``conftest.small_batch``.
@@ -17,8 +18,11 @@ import nbformat
 KIT_ROOT = Path(__file__).resolve().parent.parent
 
 TINY_SOURCE = """\
+import signal
 import time
 import pandas as pd
+if deaf:  # as a kernel deep in compiled code (training a net) is: an interrupt does not stop it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 time.sleep(seconds)
 if fail:
     raise ValueError(f"asked to fail: {fail}")
@@ -38,7 +42,8 @@ def tiny_notebook(folder: Path) -> Path:
     nb.cells = [
         nbformat.v4.new_markdown_cell("# A tiny report"),
         nbformat.v4.new_code_cell('dataset = ""  # a CSV file (empty: a built-in table)\nmodel = ""  # a file it also reads\n'
-                                  "seconds = 0.0  # how long it sleeps\nfail = \"\"  # a message to fail with",
+                                  "seconds = 0.0  # how long it sleeps\nfail = \"\"  # a message to fail with\n"
+                                  "deaf = False  # ignore interrupts (SIGINT)",
                                   metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(TINY_SOURCE),
     ]
@@ -56,11 +61,14 @@ def write_config(folder: Path, body: str, name: str = "batch.yaml") -> Path:
     return path
 
 
-def start_batch(config: Path, out: Path, *extra) -> subprocess.Popen:
+def start_batch(config: Path, out: Path, *extra, session: bool = False) -> subprocess.Popen:
     """``python -m helpers.batch`` in the background, as a user starts it (its output is a pipe,
-    not a terminal)."""
+    not a terminal). ``session=True`` starts it in a session and process group of its own, as a
+    terminal starts a command, so that a test can signal the whole group (``os.killpg``) as
+    Ctrl-C in the terminal does."""
     return subprocess.Popen([sys.executable, "-m", "helpers.batch", str(config), "--out", str(out), *extra],
-                            cwd=KIT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=KIT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=session)
 
 
 def descendants(pid: int) -> list[int]:

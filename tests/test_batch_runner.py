@@ -7,6 +7,7 @@ runner rather than the report.
 """
 import json
 import re
+import shutil
 import signal
 import time
 
@@ -15,6 +16,7 @@ import pytest
 
 from batch_tools import alive, descendants, kernels_of, start_batch, wait_for, write_config
 from helpers import batch, batch_runs
+from helpers.data import DATA_DIR
 
 
 def status_of(out, run_id):
@@ -68,20 +70,47 @@ def test_resume_reruns_a_run_whose_inputs_notebook_or_kit_changed(tmp_path, caps
     assert outcome() == {ids[0]: "ran", ids[1]: "skipped"}
 
 
-def test_kit_hash_covers_every_file_of_the_package(tmp_path):
-    package = tmp_path / "helpers"
+def test_kit_hash_covers_every_file_of_the_package_and_of_its_data(tmp_path):
+    package, data = tmp_path / "helpers", tmp_path / "data"
     package.mkdir()
+    data.mkdir()
     (package / "a.py").write_text("x = 1\n")
     (package / "b.py").write_text("y = 2\n")
-    first = batch_runs.kit_hash(package)
+    (data / "diabetes.csv").write_text("y,x\n1,2\n")
+    first = batch_runs.kit_hash(package, data)
     (package / "b.py").write_text("y = 3\n")
-    assert batch_runs.kit_hash(package) != first
+    assert batch_runs.kit_hash(package, data) != first
     (package / "b.py").write_text("y = 2\n")
-    assert batch_runs.kit_hash(package) == first
+    assert batch_runs.kit_hash(package, data) == first
+    (data / "diabetes.csv").write_text("y,x\n2,1\n")  # a built-in data set reads it: part of the kit
+    assert batch_runs.kit_hash(package, data) != first
+    (data / "diabetes.csv").write_text("y,x\n1,2\n")
+    assert batch_runs.kit_hash(package, data) == first
     (package / "__pycache__").mkdir()
     (package / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")
-    assert batch_runs.kit_hash(package) == first  # caches are not code
-    assert batch_runs.kit_hash() == batch_runs.kit_hash(batch_runs.KIT_PACKAGE)
+    (data / ".diabetes.csv.swp").write_bytes(b"an editor's swap file")
+    assert batch_runs.kit_hash(package, data) == first  # caches and hidden files are not the kit
+    assert batch_runs.kit_hash() == batch_runs.kit_hash(batch_runs.KIT_PACKAGE, DATA_DIR)
+
+
+def test_resume_reruns_a_run_when_a_data_file_of_the_kit_changed(tmp_path, capsys, monkeypatch):
+    # the built-in data sets read the kit's own data files (diabetes: data/diabetes.csv); a copy stands in
+    kit_data = tmp_path / "kit-data"
+    shutil.copytree(DATA_DIR, kit_data)
+    monkeypatch.setattr(batch_runs, "KIT_DATA", kit_data)
+    config = write_config(tmp_path, "grid:\n  seconds: [0]\n")
+    out = tmp_path / "out"
+
+    def ran() -> bool:
+        assert run_main(config, out) == 0
+        return not re.search(r"^skipped\s+seconds-0\b", capsys.readouterr().out, re.M)
+
+    assert ran() and not ran()
+    csv = kit_data / "diabetes.csv"
+    header, *rows = csv.read_text().splitlines()
+    csv.write_text("\n".join([header, *reversed(rows)]) + "\n")  # scrambled: the built-in diabetes changed
+    assert ran(), "a run was taken as done although a data file of the kit changed"
+    assert not ran()
 
 
 # ---------------------------------------------------------------- interrupting
@@ -179,6 +208,22 @@ def test_a_run_over_its_time_limit_fails_saying_so(tmp_path, capsys):
     page = (out / "runs" / "seconds-60" / "report.html").read_text()
     assert "took longer than 4 s" in page and "--run-timeout" in page
     assert "CellTimeoutError" not in capsys.readouterr().out
+
+
+def test_a_timed_out_run_is_one_clean_line_and_nothing_on_stderr(tmp_path):
+    # a kernel deep in compiled code ignores the interrupt of its shutdown and is killed: nbclient
+    # then left its output poller pending, and "Task was destroyed but it is pending!" reached stderr
+    config = write_config(tmp_path, "runs:\n  - {seconds: 60, deaf: true}\n")
+    process = start_batch(config, tmp_path / "out", "--run-timeout", "3")
+    try:
+        stdout, stderr = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, stdout + stderr
+    assert stderr == "", stderr
+    assert re.search(r"^failed\s+seconds-60_deaf-true \(\d+\.\d s\): took longer than 3 s$", stdout, re.M), stdout
+    assert len(stdout.splitlines()) == 3, stdout  # the plan, the run, the total
 
 
 def test_a_failed_run_gets_a_short_error_page_and_keeps_its_traceback_in_the_notebook(tmp_path):
