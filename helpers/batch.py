@@ -322,9 +322,6 @@ def load_config(path) -> Plan:
                     runs.append(Run("", {**shared, **spec}, id_keys=list(spec)))
     if not has_grid and explicit is None:
         runs.append(Run("", dict(shared), id_keys=list(shared)[:3]))
-    if problems:
-        raise ConfigError(problems=list(dict.fromkeys(problems)))
-
     unique, seen = [], set()
     for run in runs:  # the same parameters twice are one run
         key = json.dumps(run.params, sort_keys=True, default=str)
@@ -332,10 +329,10 @@ def load_config(path) -> Plan:
             seen.add(key)
             unique.append(run)
     _assign_ids(unique, config_dir)
-    if rules:
-        problems = _data_problems(unique, config_dir, {name: par.default for name, par in accepted.items()})
-        if problems:
-            raise ConfigError(problems=problems)
+    if rules:  # every problem at once: the files too, for the runs whose values are all valid
+        problems += _data_problems(unique, config_dir, {name: par.default for name, par in accepted.items()})
+    if problems:
+        raise ConfigError(problems=list(dict.fromkeys(problems)))
     return Plan(notebook, config_dir, unique, accepted)
 
 
@@ -360,9 +357,13 @@ def _data_problems(runs: list[Run], config_dir: Path, defaults: dict) -> list[st
         return str((config_dir / value).resolve()) if key in PATH_KEYS and _is_path_value(key, value, config_dir) \
             else value
 
+    from helpers.parameters import check_report_parameters
+
     problems, datasets = [], {}
     for run in runs:
         p = {**defaults, **run.params}
+        if check_report_parameters(run.params, base_dir=config_dir):
+            continue  # a value (or a file) is wrong: said already, key by key
         csv = _is_path_value("dataset", p.get("dataset"), config_dir)
         model = p.get("model") if isinstance(p.get("model"), str) else ""
         try:
@@ -388,7 +389,7 @@ def _data_problems(runs: list[Run], config_dir: Path, defaults: dict) -> list[st
                                activation=p.get("activation", "tanh"),
                                test_data=resolved("test_data", p.get("test_data", "")),
                                test_options={"missing": p.get("missing", "drop"), **options})
-        except (ValueError, OSError) as err:
+        except (ValueError, OSError, TypeError) as err:
             problems.append(f"run {run.run_id}: {scrub_text(str(err))}")
     return list(dict.fromkeys(problems))
 

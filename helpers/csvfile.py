@@ -48,7 +48,7 @@ import functools
 import itertools
 import re
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -191,6 +191,7 @@ class Encoded:
     groups: dict | None
     notes: list
     unknown_notes: list
+    filled_notes: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -229,12 +230,12 @@ class Encoding:
         if self.levels:
             listed = "; ".join(f"{name} ({', '.join(levels)})" for name, levels in self.levels.items())
             notes.append(f"categorical inputs, one 0/1 input per level (levels from {self.source}): {listed}")
-        if filled:
-            notes.append(_filled_note(filled, self.source))
+        filled_notes = [_filled_note(filled, self.source)] if filled else []
+        notes += filled_notes
         groups = None
         if self.levels or self.user_groups:
             groups = merge_groups(base, self.user_groups or {})
-        return Encoded(X, names, groups, notes + unknown_notes, unknown_notes)
+        return Encoded(X, names, groups, notes + unknown_notes, unknown_notes, filled_notes)
 
     def _filled(self, col: Column) -> tuple[np.ndarray, int]:
         missing = col.missing

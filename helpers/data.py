@@ -210,7 +210,8 @@ class Dataset:
         encoding = train_table.fit(source="the training rows")
         test_encoded = encoding.transform(test_table)
         train = _from_table(train_table, encoding, name=self.name, description=self.description,
-                            also=[f"held-out rows: {note}" for note in test_encoded.unknown_notes])
+                            also=[f"held-out rows: {note}" for note in
+                                  [*test_encoded.filled_notes, *test_encoded.unknown_notes]])
         test = _from_table(test_table, encoding, name=self.name, description=self.description,
                            encoded=test_encoded)
         return train, test
@@ -780,7 +781,8 @@ def with_held_out(data: Dataset, path, *, missing: str = "drop", positive=None, 
     encoding = table.fit(source=f"the rows of {data.name}")
     encoded = encoding.transform(other)
     train = _from_table(table, encoding, name=data.name, description=data.description,
-                        also=[f"held-out rows ({path.name}): {note}" for note in encoded.unknown_notes])
+                        also=[f"held-out rows ({path.name}): {note}" for note in
+                              [*encoded.filled_notes, *encoded.unknown_notes]])
     test = _from_table(other, encoding, name=path.name, encoded=encoded)
     return train, test
 

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -140,7 +141,7 @@ def _bars(ax, items, features, normalize, truth, *, colours, show_ticks: bool = 
         ax.scatter(x, t.to_numpy(), marker="_", s=300, color="black", zorder=3, label="truth")
     if show_ticks:
         ax.set_xticks(x, features)
-        if len(features) > 8:
+        if len(features) > 8 or max(len(str(f)) for f in features) > 8:  # many, or long: they would meet
             rotate_labels(ax.get_xticklabels())
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_ylabel("importance" + (" (normalised)" if normalize else ""))
@@ -204,6 +205,18 @@ def correlation_heatmap(X, feature_names: Sequence[str], *, ax=None, title: str 
     return ax
 
 
+def _plain_log_labels(axis) -> None:
+    """Tick labels of a log axis as plain numbers (0.01, 0.1, 1, 10), not matplotlib's mathtext
+    ``10^{-2}``, which reads as raw ``$\\mathdefault{10^{-2}}$`` where math is off (a report's
+    ``plots.setup(math=False)``); the 2, 3, ... between them too when the axis spans less than a
+    decade, where the powers of ten alone would leave it unlabelled."""
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+    axis.set_major_formatter(plain)
+    low, high = sorted(axis.get_view_interval())
+    few = low > 0 and high / low < 10
+    axis.set_minor_formatter(plain if few else matplotlib.ticker.NullFormatter())
+
+
 def loss_curves(history: pd.DataFrame, *, ax=None, best_epoch: int | None = None, log: bool = True):
     """Training and validation loss per epoch, with the kept (best) epoch marked."""
     ax = _ax(ax, (5, 3))
@@ -213,6 +226,7 @@ def loss_curves(history: pd.DataFrame, *, ax=None, best_epoch: int | None = None
         ax.axvline(best_epoch, color="grey", ls="--", lw=0.8, label=f"kept: epoch {best_epoch}")
     if log:
         ax.set_yscale("log")
+        _plain_log_labels(ax.yaxis)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.legend(fontsize="small", title="loss on the rows for", title_fontsize="small")

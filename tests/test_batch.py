@@ -176,7 +176,8 @@ def test_a_model_that_does_not_fit_the_data_is_refused_before_any_run(tmp_path, 
 
 def test_a_csv_name_that_is_not_in_the_file_is_refused_before_any_run(tmp_path, capsys):
     """A misspelt target and feature, and a separator that does not fit: found by reading the CSV
-    the way the run would, before anything runs, each naming its run and the name."""
+    the way the run would, before anything runs, each naming its run and the name; listed together
+    with a bad value of another run (the checks of values and of files are one report)."""
     from helpers.batch import main
 
     pd.DataFrame({"temp": [1.0, 2, 3, 4] * 15, "load": [0.5, 1, 2, 3] * 15, "yield": range(60)}).to_csv(
@@ -184,13 +185,14 @@ def test_a_csv_name_that_is_not_in_the_file_is_refused_before_any_run(tmp_path, 
     config = tmp_path / "batch.yaml"
     config.write_text("parameters:\n  dataset: plant.csv\n  measures: [gradient]\n"
                       "runs:\n  - {target: yeild}\n  - {target: yield, features: [temp, lod]}\n"
-                      "  - {target: yield, sep: ';'}\n")
+                      "  - {target: yield, sep: ';'}\n  - {target: yield, activation: gelu}\n")
     status = main([str(config), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert status == 2, err
     assert "'yeild'" in err and "did you mean 'yield'" in err, err
     assert "'lod'" in err and "did you mean 'load'" in err, err
     assert err.count("run ") >= 3, err
+    assert "activation: 'gelu'" in err, err   # a bad value and the files' problems, all at once
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
 

@@ -397,6 +397,12 @@ def test_split_imputes_with_training_statistics_only(tmp_path):
     assert gaps and np.allclose(train.X[gaps, j], mean)
     assert not np.isclose(mean, data.X[present, j].mean())
     assert any("from the training rows (missing='impute')" in n for n in train.notes)
+    # the held-out rows' gaps are filled with the same values, and the training rows' notes (which a
+    # report shows) say so too
+    held = [r for r in (2, 5, 9) if r not in train_rows]
+    assert held, "the seed puts a gap in the held-out rows"
+    said = [n for n in train.notes if n.startswith("held-out rows: filled")]
+    assert len(said) == 1 and f"filled {len(held)} missing input values from the training rows" in said[0], said
 
 
 def test_split_of_a_plain_numeric_csv_is_a_row_split(tmp_path):

@@ -190,3 +190,39 @@ def test_legends_say_what_their_entries_are():
                           "method": ["permutation", "permutation"]})
     ax = plots.interval_plot(table)
     assert ax.get_legend().get_title().get_text() == "method"
+
+
+def test_six_long_names_do_not_run_into_each_other():
+    """Six inputs with long names (fewer than the 8 from which bars always tilt their labels):
+    no two tick labels overlap."""
+    names = ["bill_length_mm", "flipper_length_mm", "<img src=x onerror=alert(1)>", "species", "island", "sex"]
+    values = pd.Series(np.linspace(1, 2, 6), index=names)
+    ax = plots.importance_bars([Importance("a", values, values / 10), Importance("b", values[::-1], None)])
+    ax.figure.canvas.draw()
+    labels = ax.get_xticklabels()
+    angle = labels[0].get_rotation()
+    assert all(label.get_rotation() == angle for label in labels)
+    if angle == 0:  # upright: their boxes must not meet
+        boxes = [label.get_window_extent() for label in labels]
+        assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:])), "two tick labels overlap"
+    else:  # parallel slanted strips: apart by the tick spacing times sin(angle), at least a line high
+        ticks = ax.transData.transform([(x, 0) for x in ax.get_xticks()])[:, 0]
+        height = labels[0].get_fontsize() * ax.figure.dpi / 72
+        assert np.diff(ticks).min() * np.sin(np.radians(angle)) >= height
+
+
+def test_a_log_axis_reads_as_plain_numbers_with_math_off():
+    """The report draws labels as plain text (math off): a log axis must not show raw mathtext
+    such as '$\\mathdefault{10^{1}}$'."""
+    plots.setup(math=False)
+    history = pd.DataFrame({"epoch": np.arange(1, 101), "train_loss": np.geomspace(30, 0.05, 100),
+                            "val_loss": np.geomspace(31, 0.08, 100)})
+    ax = plots.loss_curves(history, best_epoch=80)
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() + ax.get_yticklabels(minor=True) if t.get_text()]
+    assert labels and not any("$" in t or "mathdefault" in t for t in labels), labels
+    assert "1" in labels and "10" in labels
+    narrow = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [0.9, 0.5, 0.3], "val_loss": [0.95, 0.6, 0.4]})
+    ax = plots.loss_curves(narrow)
+    ax.figure.canvas.draw()
+    assert any(t.get_text() for t in ax.get_yticklabels(minor=True)), "an axis within a decade gets labels"
