@@ -195,7 +195,8 @@ def _shown(key: str, value: str) -> str:
 def _labels(table, groups: list[str], defaults: dict | None = None):
     """Each row's group in words: ``dataset friedman1, seeds 3`` (each varying parameter's name
     and value, a file by its name). A parameter a run leaves unset shows the notebook's default
-    (from ``defaults``), or is left out when there is none; "defaults" when nothing is left."""
+    (from ``defaults``) marked "(default)", or is left out when there is none; "defaults" when
+    nothing is left."""
     if not groups:
         return "all runs"
     defaults = defaults or {}
@@ -203,9 +204,10 @@ def _labels(table, groups: list[str], defaults: dict | None = None):
     def words(row) -> str:
         parts = []
         for key in groups:
-            value = str(row[key]) if str(row[key]) not in ("", "nan", "None") else _cell(defaults.get(key))
+            given = str(row[key]) not in ("", "nan", "None")
+            value = str(row[key]) if given else _cell(defaults.get(key))
             if value:
-                parts.append(f"{key} {_shown(key, value)}")
+                parts.append(f"{key} {_shown(key, value)}" + ("" if given else " (default)"))
         return scrub_text(", ".join(parts)) or "defaults"
 
     return table[groups].astype(str).apply(words, axis=1)

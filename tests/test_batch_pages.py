@@ -516,13 +516,13 @@ def test_chart_titles_read_as_words():
         "dataset friedman1, seeds 3", f"dataset cleaned_and_merged_measurements_v3.csv, target {LONG_TARGET}",
         "defaults", "dataset visits.csv, seeds 2, target y"]
     assert list(_labels(table, ["dataset", "seeds", "target"], {"dataset": "friedman1", "seeds": 1}))[2] == \
-        "dataset friedman1, seeds 1"
+        "dataset friedman1 (default), seeds 1 (default)"  # not "n_samples 0" as if someone had asked for it
     assert _labels(table, []) == "all runs"
 
 
 def test_the_index_charts_name_their_runs_in_words(wide_batch):
     captions = [text for text in Page(wide_batch.html).text.split("\n") if text.startswith("Importance by input")]
-    assert captions == ["Importance by input and measure: dataset friedman1",
+    assert captions == ["Importance by input and measure: dataset friedman1 (default)",
                         "Importance by input and measure: dataset cleaned_and_merged_measurements_v3.csv, "
                         f"target {LONG_TARGET}",
                         "Importance by input and measure: dataset diabetes"]
