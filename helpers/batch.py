@@ -352,43 +352,35 @@ def _data_problems(runs: list[Run], config_dir: Path, defaults: dict) -> list[st
     known format, a pickled module, another number of inputs than the data has columns, another
     task. Each data set is read once per set of reading options."""
     from helpers.csvfile import check_columns
-
-    def resolved(key, value):
-        return str((config_dir / value).resolve()) if key in PATH_KEYS and _is_path_value(key, value, config_dir) \
-            else value
-
     from helpers.parameters import check_report_parameters
 
     problems, datasets = [], {}
     for run in runs:
-        p = {**defaults, **run.params}
         if check_report_parameters(run.params, base_dir=config_dir):
             continue  # a value (or a file) is wrong: said already, key by key
-        csv = _is_path_value("dataset", p.get("dataset"), config_dir)
-        model = p.get("model") if isinstance(p.get("model"), str) else ""
+        p = {**defaults, **run.params}
+        files = {key: str(path) for key, path in run_files(run, config_dir).items()}
         try:
-            if csv:
-                check_columns(resolved("dataset", p["dataset"]), target=p.get("target") or None,
-                              features=p.get("features") or None, exclude=p.get("exclude") or None,
-                              categorical=p.get("categorical") or None, groups=p.get("groups") or None,
-                              sep=p.get("sep") or None)
-            if not model:
-                continue
-            from helpers import report
+            if "dataset" in files:
+                check_columns(files["dataset"], target=p.get("target") or None, features=p.get("features") or None,
+                              exclude=p.get("exclude") or None, categorical=p.get("categorical") or None,
+                              groups=p.get("groups") or None, sep=p.get("sep") or None)
+            if "model" in files:
+                from helpers import report  # torch: only for a config that brings a model
 
-            data_args = {k: resolved(k, p[k]) for k in DATA_KEYS if k in p}
-            if csv and not p.get("n_samples"):
-                data_args.pop("seed", None)  # a whole CSV file reads the same whatever the seed
-            key = json.dumps(data_args, sort_keys=True, default=str)
-            if key not in datasets:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # the run shows the data's warnings on its page
-                    datasets[key] = report.load_data(**data_args)
-            options = {k: p[k] or None for k in ("positive", "sep", "decimal") if k in p}
-            report.check_model(datasets[key], resolved("model", model), seed=p.get("seed", 0),
-                               activation=p.get("activation", "tanh"),
-                               test_data=resolved("test_data", p.get("test_data", "")),
-                               test_options={"missing": p.get("missing", "drop"), **options})
+                data_args = {**{k: p[k] for k in DATA_KEYS if k in p}, **({"dataset": files["dataset"]}
+                                                                         if "dataset" in files else {})}
+                if "dataset" in files and not p.get("n_samples"):
+                    data_args.pop("seed", None)  # a whole CSV file reads the same whatever the seed
+                key = json.dumps(data_args, sort_keys=True, default=str)
+                if key not in datasets:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # the run shows the data's warnings on its page
+                        datasets[key] = report.load_data(**data_args)
+                options = {k: p[k] or None for k in ("positive", "sep", "decimal") if k in p}
+                report.check_model(datasets[key], files["model"], seed=p.get("seed", 0),
+                                   activation=p.get("activation", "tanh"), test_data=files.get("test_data", ""),
+                                   test_options={"missing": p.get("missing", "drop"), **options})
         except (ValueError, OSError, TypeError) as err:
             problems.append(f"run {run.run_id}: {scrub_text(str(err))}")
     return list(dict.fromkeys(problems))

@@ -432,20 +432,8 @@ def check_columns(path, *, target: str | None, features=None, exclude=None, cate
     cells are checked when the run reads the file."""
     path = Path(path)
     where = path.name
-    if sep is not None and (not isinstance(sep, str) or not sep):
-        raise ValueError(f"sep must be a non-empty string or None, got {sep!r}")
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
-    except (UnicodeDecodeError, OSError) as err:
-        raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
-    seen = sep or _guess_separator(first)
-    try:
-        header = pd.read_csv(path, header=None, nrows=1, sep=seen, dtype=str, keep_default_na=False,
-                             skipinitialspace=True, index_col=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
-        raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
-    columns = [str(c).strip() for c in header.iloc[0]]
+    seen = _separator(path, where, sep)
+    columns = _read_header(path, where, _reading_options(seen))
     _check_unique_names(columns, where)
     _check_not_one_long_column(columns, seen, where)
     _check_target_name(target, columns, where)
@@ -528,25 +516,45 @@ def _read_cells(path: Path, where: str, sep, decimal, *, fast: bool = True) -> t
             raise ValueError(f"{name} must be a non-empty string or None, got {value!r}")
     if decimal not in (None, ".", ","):
         raise ValueError(f"decimal must be '.' or ',' (or None to detect it), got {decimal!r}")
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
-    except (UnicodeDecodeError, OSError) as err:
-        raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
+    seen = _separator(path, where, sep)
     notes = []
-    seen = sep or _guess_separator(first)
     if decimal == "," and seen == ",":
         raise ValueError(f"{where}: decimal=',' needs a separator other than ','; give sep=';' (or sep='\\t')")
     if sep is None and seen != ",":
         notes.append(f"read as a {_sep_name(seen)}-separated file (detected; give sep= to choose)")
-    options = dict(sep=seen, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                   skipinitialspace=True, index_col=False, encoding="utf-8-sig")
+    options = _reading_options(seen)
     cells = _parsed_cells(path, where, seen, decimal, options) if fast else None
     if cells is None:
         cells = _text_cells(path, where, seen, decimal, options)
     if decimal is None and cells.decimal == ",":
         notes.append("numbers are read with a decimal comma (detected; give decimal= to choose)")
     return cells, notes
+
+
+def _separator(path: Path, where: str, sep) -> str:
+    """``sep`` checked, or the separator the file's first line uses most (``_guess_separator``)."""
+    if sep is not None and (not isinstance(sep, str) or not sep):
+        raise ValueError(f"sep must be a non-empty string or None, got {sep!r}")
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except (UnicodeDecodeError, OSError) as err:
+        raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
+    return sep or _guess_separator(first)
+
+
+def _reading_options(sep: str) -> dict:
+    """pandas' options for reading every cell as written (text, no missing-value markers)."""
+    return dict(sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False, skipinitialspace=True,
+                index_col=False, encoding="utf-8-sig")
+
+
+def _read_header(path: Path, where: str, options: dict) -> list[str]:
+    """The first line's names, stripped, as written (pandas would rename a repeated name)."""
+    try:
+        return [str(c).strip() for c in pd.read_csv(path, header=None, nrows=1, **options).iloc[0]]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
+        raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
 
 
 def _text_cells(path: Path, where: str, seen: str, decimal, options: dict) -> _Cells:
@@ -571,25 +579,21 @@ def _checked_names(path: Path, where: str, seen: str, options: dict, columns, sa
     row (``said``: the warnings of the read), no name twice, not one long name holding another
     separator. A header of one long name holding another separator, with rows of more values
     (numbers written 1,5 split on their decimal commas), is an error saying so."""
-    try:
-        # the header as written: pandas renames a repeated name ('a', 'a.1') in `raw`
-        header = pd.read_csv(path, header=None, nrows=1, **options)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
-        raise ValueError(f"cannot read {where} as a CSV file: {err}") from None
+    header = _read_header(path, where, options)  # as written: pandas renames a repeated name ('a', 'a.1') in `raw`
     if any(issubclass(w.category, pd.errors.ParserWarning) and "does not match" in str(w.message) for w in said):
         # pandas would drop the values beyond the header's names, silently
         try:
             more = f"up to {pd.read_csv(path, header=None, skiprows=1, **options).shape[1]}"
         except (pd.errors.ParserError, ValueError):
             more = "more"
-        names = [str(c).strip() for c in header.iloc[0]]
+        names = header
         guess = _looks_separated_by(names, seen, SEPARATORS)
         if guess:
             raise ValueError(f"{where}: with the separator {seen!r} the header is one long column {names[0][:60]!r} "
                              f"but rows hold {more} values; it looks separated by {guess!r}: give sep={guess!r}")
-        raise ValueError(f"{where}: the first line names {header.shape[1]} columns but rows hold {more} "
+        raise ValueError(f"{where}: the first line names {len(header)} columns but rows hold {more} "
                          "values; the first line must be a header with one name per column (is it a header?)")
-    _check_unique_names([str(c).strip() for c in header.iloc[0]], where)
+    _check_unique_names(header, where)
     names = [str(c).strip() for c in columns]
     _check_not_one_long_column(names, seen, where)
     return names

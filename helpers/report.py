@@ -195,16 +195,15 @@ def _read_brought(model_path: str, data: Dataset, train_raw: Dataset, activation
     return brought
 
 
-def check_model(data: Dataset, model_path: str = "", *, seed: int = 0, activation: str = "tanh",
+def check_model(data: Dataset, model_path: str, *, seed: int = 0, activation: str = "tanh",
                 test_data: str = "", test_options: dict | None = None, test_size: float = 0.25) -> None:
     """Raise the ``ValueError`` that ``prepare_model`` would raise for this model, held-out file and
     data (a file in no known format, a pickled module, another number of inputs, another task,
     other input names; a held-out file without the data's columns), without training or computing
-    anything: the batch calls it before any run. ``model_path`` "": the held-out rows only."""
+    anything: the batch calls it before any run."""
     train_raw, _, _ = _held_out(data, seed=seed, test_size=test_size, test_data=test_data,
                                 test_options=test_options, held_out_rows=0)
-    if model_path:
-        _read_brought(model_path, data, train_raw, activation)
+    _read_brought(model_path, data, train_raw, activation)
 
 
 def prepare_model(data: Dataset, *, seed: int = 0, seeds: int = 1, test_size: float = 0.25,

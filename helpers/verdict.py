@@ -191,26 +191,20 @@ class _PerRow:
             unit = self.count // self.n_repeats
             diff = rows - self.base
             self.received[unit] += diff.sum(axis=0)
-            for perm, row in zip(P.numpy(), diff):       # row i took its value from row perm[i]
-                self.donated[unit, perm] += row          # a permutation: each donor once per repeat
+            # row i of copy r took its value from row P[r, i]: that donor's share of the difference
+            self.donated[unit] += np.bincount(P.numpy().ravel(), weights=diff.ravel(), minlength=diff.shape[1])
             self.count += len(rows)
         return rows.mean(axis=1)
 
-    def _check(self):
+    def influence(self) -> np.ndarray:
+        """(units, n): ``phi_i = d_i + e_i - I``, with ``d_i`` the mean over repeats of row i's
+        shuffled loss minus its loss as it is, ``e_i`` the mean over repeats of the loss difference
+        that row i's value caused where it was shuffled in, and ``I`` the importance (the mean of
+        the ``d_i``, and of the ``e_i``). Their mean is ``I``; their spread over the rows is the
+        spread of ``I`` over samples of rows (Hoeffding's decomposition, ``decide``)."""
         if self.count != self.received.shape[0] * self.n_repeats:  # internal: _scores changed its order
             raise RuntimeError(f"expected {self.received.shape[0] * self.n_repeats} shuffled copies, saw {self.count}")
-
-    def differences(self) -> np.ndarray:
-        """(units, n): ``d_i``, the mean over repeats of the shuffled loss minus the unshuffled, per row."""
-        self._check()
-        return self.received / self.n_repeats
-
-    def influence(self) -> np.ndarray:
-        """(units, n): ``phi_i = d_i + e_i - I``, with ``e_i`` the mean over repeats of the loss
-        difference that row i's value caused where it was shuffled in, and ``I`` the importance
-        (the mean of the ``d_i``, and of the ``e_i``). Their mean is ``I``; their spread over the
-        rows is the spread of ``I`` over samples of rows (Hoeffding's decomposition, ``decide``)."""
-        d = self.differences()
+        d = self.received / self.n_repeats
         return d + self.donated / self.n_repeats - d.mean(axis=1, keepdims=True)
 
 
