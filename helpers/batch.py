@@ -329,7 +329,7 @@ def load_config(path) -> Plan:
             seen.add(key)
             unique.append(run)
     _assign_ids(unique, config_dir)
-    if rules:  # every problem at once: the files too, for the runs whose values are all valid
+    if rules:  # every problem at once: the files too, for the runs whose values they read are valid
         problems += _data_problems(unique, config_dir, {name: par.default for name, par in accepted.items()})
     if problems:
         raise ConfigError(problems=list(dict.fromkeys(problems)))
@@ -356,8 +356,9 @@ def _data_problems(runs: list[Run], config_dir: Path, defaults: dict) -> list[st
 
     problems, datasets = [], {}
     for run in runs:
-        if check_report_parameters(run.params, base_dir=config_dir):
-            continue  # a value (or a file) is wrong: said already, key by key
+        used = {k: v for k, v in run.params.items() if k in (*DATA_KEYS, "model", "test_data", "activation")}
+        if check_report_parameters(used, base_dir=config_dir):
+            continue  # a value these checks read (or a file) is wrong: said already, key by key
         p = {**defaults, **run.params}
         files = {key: str(path) for key, path in run_files(run, config_dir).items()}
         try:

@@ -185,7 +185,8 @@ def test_a_csv_name_that_is_not_in_the_file_is_refused_before_any_run(tmp_path, 
     config = tmp_path / "batch.yaml"
     config.write_text("parameters:\n  dataset: plant.csv\n  measures: [gradient]\n"
                       "runs:\n  - {target: yeild}\n  - {target: yield, features: [temp, lod]}\n"
-                      "  - {target: yield, sep: ';'}\n  - {target: yield, activation: gelu}\n")
+                      "  - {target: yield, sep: ';'}\n  - {target: yield, activation: gelu}\n"
+                      "  - {target: yield, features: [tmp], lr: .nan}\n")
     status = main([str(config), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert status == 2, err
@@ -193,6 +194,7 @@ def test_a_csv_name_that_is_not_in_the_file_is_refused_before_any_run(tmp_path, 
     assert "'lod'" in err and "did you mean 'load'" in err, err
     assert err.count("run ") >= 3, err
     assert "activation: 'gelu'" in err, err   # a bad value and the files' problems, all at once
+    assert "lr: must be" in err and "'tmp'" in err, err  # both of one run's, when the bad value is not read
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
 
